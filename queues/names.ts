@@ -1,0 +1,32 @@
+import { AgoraError } from "../services/errors/agora-error.ts";
+
+/**
+ * Every queue Agora uses. BullMQ forbids `:` in queue names (it is the key
+ * separator), so per-holder queues are `train.<holderId>`.
+ */
+export const queueNames = {
+  /** Parent jobs of round flows: combine updates, evaluate, score, start the next round. */
+  aggregate: "aggregate",
+  /** Settlement pipeline after the last round. */
+  settle: "settle",
+  /** Inbound payment-rail events (Stripe webhooks, chain logs) processed off the request path. */
+  railEvents: "rail-events",
+} as const;
+
+export type FixedQueueName = (typeof queueNames)[keyof typeof queueNames];
+
+const holderIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The queue that only this holder's worker consumes, so only it touches the holder's data. */
+export function trainQueueName(holderId: string): string {
+  if (!holderIdPattern.test(holderId)) {
+    throw new AgoraError("invalid", "Invalid holder id for a queue name", {
+      detail: `"${holderId}" must match ${holderIdPattern}.`,
+    });
+  }
+  return `train.${holderId}`;
+}
+
+export const isTrainQueue = (name: string): boolean => name.startsWith("train.");
+
+export const fixedQueueNames: readonly FixedQueueName[] = Object.values(queueNames);

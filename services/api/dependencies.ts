@@ -1,0 +1,108 @@
+import type { Redis } from "ioredis";
+import pino, { type Logger } from "pino";
+import { createRedisConnection, waitUntilReady } from "../../queues/connection.ts";
+import { QueueRegistry } from "../../queues/queue-registry.ts";
+import type { Config } from "../config/config.ts";
+import { type NonceStore, RedisNonceStore } from "../identity/nonce-store.ts";
+import { AllowlistRoleResolver } from "../identity/roles.ts";
+import { loadSessionSecret } from "../identity/session-secret.ts";
+import { SessionTokens } from "../identity/session-tokens.ts";
+import { SiweVerifier } from "../identity/siwe-verifier.ts";
+import { type OpenDatabase, openDatabase } from "../store/database.ts";
+import { migrateToLatest } from "../store/migrate.ts";
+
+/** Everything a request handler may use, built once per process and closed on shutdown. */
+export interface ApiDependencies {
+  config: Config;
+  logger: Logger;
+  database: OpenDatabase;
+  /** General client connection: nonces, rate limits, readiness. */
+  redis: Redis;
+  queues: QueueRegistry;
+  sessions: SessionTokens;
+  nonces: NonceStore;
+  siwe: SiweVerifier;
+  /** Origin clients sign in to, e.g. `http://127.0.0.1:8080`. */
+  publicUrl: URL;
+  /** Set when shutdown begins, so /readyz turns away new traffic while we drain. */
+  state: { shuttingDown: boolean };
+  /** Run at shutdown before connections close, e.g. to drain in-process workers. */
+  shutdownHooks: Array<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+export interface DependencyOverrides {
+  /** Use PGlite in memory instead of AGORA_DATA_DIR (tests). */
+  inMemoryDatabase?: boolean;
+  /** PostgreSQL schema (tests give each run its own). */
+  databaseSchema?: string;
+  logger?: Logger;
+}
+
+export async function createDependencies(
+  config: Config,
+  publicUrl: URL,
+  overrides: DependencyOverrides = {},
+): Promise<ApiDependencies> {
+  const logger = overrides.logger ?? pino({ level: config.LOG_LEVEL, name: "agora" });
+  const database = await openDatabase({
+    url: config.DATABASE_URL,
+    dataDir: overrides.inMemoryDatabase ? undefined : `${config.AGORA_DATA_DIR}/pglite`,
+    schema: overrides.databaseSchema,
+  });
+  const applied = await migrateToLatest(database.db);
+  if (applied.length > 0) logger.info({ migrations: applied }, "database migrated");
+
+  const redis = createRedisConnection({ url: config.REDIS_URL, role: "client" });
+  const producer = createRedisConnection({ url: config.REDIS_URL, role: "producer" });
+  // ioredis emits connection errors as events; without listeners they would crash the process.
+  for (const connection of [redis, producer]) {
+    connection.on("error", (error) =>
+      logger.warn({ err: error.message }, "redis connection error"),
+    );
+  }
+  // Start even if Redis is down (so /readyz can say so), but give it a moment to connect.
+  await Promise.all([waitUntilReady(redis, 2_000), waitUntilReady(producer, 2_000)]).catch(
+    (error: Error) => logger.warn({ err: error.message }, "redis not ready at start-up"),
+  );
+  const queues = new QueueRegistry({ connection: producer, prefix: config.AGORA_QUEUE_PREFIX });
+  const sessions = new SessionTokens(
+    await loadSessionSecret({
+      configured: config.AGORA_JWT_SECRET,
+      dataDir: config.AGORA_DATA_DIR,
+    }),
+    config.AGORA_SESSION_TTL_S,
+  );
+  const nonces = new RedisNonceStore(redis, { prefix: config.AGORA_QUEUE_PREFIX });
+  const siwe = new SiweVerifier({
+    domain: publicUrl.host,
+    chainId: config.AGORA_CHAIN_ID,
+    nonces,
+    roles: new AllowlistRoleResolver({
+      operators: config.AGORA_OPERATORS,
+      auditors: config.AGORA_AUDITORS,
+    }),
+  });
+
+  const shutdownHooks: Array<() => Promise<void>> = [];
+  return {
+    config,
+    logger,
+    database,
+    redis,
+    queues,
+    sessions,
+    nonces,
+    siwe,
+    publicUrl,
+    state: { shuttingDown: false },
+    shutdownHooks,
+    async close() {
+      for (const hook of shutdownHooks.splice(0)) await hook();
+      await queues.close();
+      producer.disconnect();
+      redis.disconnect();
+      await database.close();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { z } from "zod";
+import { AgoraError } from "../errors/agora-error.ts";
+
+/**
+ * Every setting Agora reads from the environment, with its default. The README's
+ * configuration table mirrors this schema; keep the two in step.
+ */
+const addressList = z
+  .string()
+  .default("")
+  .transform((raw) =>
+    raw
+      .split(",")
+      .map((entry) => entry.trim().toLowerCase())
+      .filter((entry) => entry.length > 0),
+  )
+  .pipe(
+    z.array(z.string().regex(/^0x[0-9a-f]{40}$/, "expected a comma-separated list of addresses")),
+  );
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  /** Interface the API binds to. */
+  HOST: z.string().default("127.0.0.1"),
+  /** Port the API listens on; 0 picks a free one. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Public origin of the API, used as the SIWE domain and in links. Defaults to http://HOST:PORT. */
+  PUBLIC_URL: z.url().optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** PostgreSQL server; unset means embedded PGlite under AGORA_DATA_DIR. */
+  DATABASE_URL: z.string().optional(),
+  /** Where embedded state (PGlite, blobs, the dev session secret) lives. */
+  AGORA_DATA_DIR: z.string().default(".data"),
+  REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
+  /** Prefix of every BullMQ key, so several deployments can share one Redis. */
+  AGORA_QUEUE_PREFIX: z.string().min(1).default("agora"),
+  /** HMAC key for session tokens (>= 32 bytes). Unset outside production: a random per-data-dir key. */
+  AGORA_JWT_SECRET: z.string().min(32).optional(),
+  /** Lifetime of a session token, in seconds. */
+  AGORA_SESSION_TTL_S: z.coerce.number().int().positive().default(900),
+  /** Chain id that SIWE messages and EIP-712 domains must name. */
+  AGORA_CHAIN_ID: z.coerce.number().int().positive().default(31337),
+  /** Addresses granted the operator role at sign-in. */
+  AGORA_OPERATORS: addressList,
+  /** Addresses granted the auditor role at sign-in. */
+  AGORA_AUDITORS: addressList,
+  /** Requests per client IP per minute before 429. */
+  AGORA_RATE_LIMIT_PER_MIN: z.coerce.number().int().positive().default(600),
+  /** Largest accepted JSON body. */
+  AGORA_BODY_LIMIT: z.string().default("256kb"),
+  /** How long SIGTERM waits for in-flight requests and jobs before closing anyway, in ms. */
+  AGORA_SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+/** Parses the environment; a bad value stops start-up with every problem listed. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => ({
+      pointer: `/${issue.path.join("/")}`,
+      message: issue.message,
+    }));
+    throw new AgoraError("invalid", "Invalid configuration", {
+      detail: issues.map((issue) => `${issue.pointer.slice(1)}: ${issue.message}`).join("; "),
+      issues,
+    });
+  }
+  if (parsed.data.NODE_ENV === "production" && parsed.data.AGORA_JWT_SECRET === undefined) {
+    throw new AgoraError("invalid", "Invalid configuration", {
+      detail: "AGORA_JWT_SECRET is required in production",
+    });
+  }
+  return parsed.data;
+}
