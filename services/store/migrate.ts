@@ -1,0 +1,32 @@
+import type { Kysely } from "kysely";
+import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
+import { AgoraError } from "../errors/agora-error.ts";
+import * as coreEntities from "./migrations/0001-core-entities.ts";
+
+/**
+ * Every migration, in order. Listed in code rather than read from a folder so
+ * that bundles (a worker shipped to a GPU node) carry them too. Append only:
+ * an applied migration is never edited.
+ */
+export const migrations: Record<string, Migration> = {
+  "0001-core-entities": coreEntities,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/**
+ * Applies every pending migration and returns the names applied. Safe to call
+ * from several processes at once: Kysely serialises runs with a lock table,
+ * and each migration runs in its own transaction.
+ */
+export async function migrateToLatest<Schema>(db: Kysely<Schema>): Promise<string[]> {
+  const { error, results = [] } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error !== undefined) {
+    const failed = results.find((result) => result.status === "Error")?.migrationName;
+    throw new AgoraError("internal", "Database migration failed", {
+      detail: `${failed ?? "a migration"}: ${error instanceof Error ? error.message : String(error)}`,
+      cause: error,
+    });
+  }
+  return results.filter((result) => result.status === "Success").map((r) => r.migrationName);
+}
