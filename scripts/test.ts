@@ -6,7 +6,7 @@
  * `./dev test test/api` runs only the node:test files under the given paths.
  */
 import { spawn } from "node:child_process";
-import { mkdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 
@@ -110,7 +110,17 @@ async function solidityTests(): Promise<StageResult> {
   };
 }
 
-const paths = process.argv.slice(2).filter((arg) => arg !== "--");
+// `node --test` takes files and globs; a folder means every test file under it.
+const paths = await Promise.all(
+  process.argv
+    .slice(2)
+    .filter((arg) => arg !== "--")
+    .map(async (path) =>
+      (await stat(path).catch(() => undefined))?.isDirectory()
+        ? `${path.replace(/\/+$/, "")}/**/*.test.ts`
+        : path,
+    ),
+);
 await rm(resultsDir, { recursive: true, force: true });
 await mkdir(resultsDir, { recursive: true });
 

@@ -2,8 +2,8 @@ import { PGlite } from "@electric-sql/pglite";
 import { Kysely, PGliteDialect, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { AgoraError } from "../errors/agora-error.ts";
+import { isUniqueViolation } from "./database-errors.ts";
 import type { Database } from "./schema.ts";
-import { SerializedDriver } from "./serialized-driver.ts";
 
 export type DatabaseKind = "postgres" | "pglite";
 
@@ -59,6 +59,10 @@ async function openPostgres(url: string, schema: string | undefined, max: number
     await setup.connect();
     try {
       await setup.query(`create schema if not exists "${schema}"`);
+    } catch (error) {
+      // `if not exists` is not atomic: two processes creating the schema at
+      // once can still collide on the catalog's unique index. Either way it exists.
+      if (!isUniqueViolation(error)) throw error;
     } finally {
       await setup.end();
     }
@@ -84,14 +88,9 @@ async function openPglite(dataDir: string | undefined, schema: string | undefine
   if (schema !== undefined) {
     await pglite.exec(`create schema if not exists "${schema}"; set search_path to "${schema}"`);
   }
-  const dialect = new PGliteDialect({ pglite });
-  // One embedded backend: hand the session to one caller at a time.
-  const serialized = new (class extends PGliteDialect {
-    override createDriver() {
-      return new SerializedDriver(dialect.createDriver());
-    }
-  })({ pglite });
-  const db = new Kysely<Database>({ dialect: serialized });
+  // One embedded backend: Kysely's PGlite adapter declares a single
+  // connection, so Kysely hands the session to one caller (or transaction) at a time.
+  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
   return wrap(db, "pglite");
 }
 
