@@ -1,3 +1,4 @@
+import { mkdir } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
 import { Kysely, PGliteDialect, PostgresDialect, sql } from "kysely";
 import pg from "pg";
@@ -81,6 +82,8 @@ async function openPostgres(url: string, schema: string | undefined, max: number
 }
 
 async function openPglite(dataDir: string | undefined, schema: string | undefined) {
+  // PGlite creates only the last path segment itself.
+  if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
   const pglite = await PGlite.create({
     ...(dataDir !== undefined && { dataDir }),
     parsers: { [INT8_OID]: parseInt8 },
