@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
 import { AgoraError } from "../errors/agora-error.ts";
 import * as coreEntities from "./migrations/0001-core-entities.ts";
+import * as marketNegotiation from "./migrations/0002-market-negotiation.ts";
 
 /**
  * Every migration, in order. Listed in code rather than read from a folder so
@@ -10,6 +11,7 @@ import * as coreEntities from "./migrations/0001-core-entities.ts";
  */
 export const migrations: Record<string, Migration> = {
   "0001-core-entities": coreEntities,
+  "0002-market-negotiation": marketNegotiation,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

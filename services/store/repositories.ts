@@ -3,6 +3,7 @@ import { BidsRepository } from "./repositories/bids-repository.ts";
 import { HoldersRepository } from "./repositories/holders-repository.ts";
 import { IdempotencyKeysRepository } from "./repositories/idempotency-keys-repository.ts";
 import { LedgerRepository } from "./repositories/ledger-repository.ts";
+import { PayoutsRepository } from "./repositories/payouts-repository.ts";
 import { RoundsRepository } from "./repositories/rounds-repository.ts";
 import { TasksRepository } from "./repositories/tasks-repository.ts";
 import { WebhookEventsRepository } from "./repositories/webhook-events-repository.ts";
@@ -15,6 +16,7 @@ export interface Repositories {
   bids: BidsRepository;
   rounds: RoundsRepository;
   ledger: LedgerRepository;
+  payouts: PayoutsRepository;
   idempotencyKeys: IdempotencyKeysRepository;
   webhookEvents: WebhookEventsRepository;
 }
@@ -26,6 +28,7 @@ export function createRepositories(db: Kysely<Database>): Repositories {
     bids: new BidsRepository(db),
     rounds: new RoundsRepository(db),
     ledger: new LedgerRepository(db),
+    payouts: new PayoutsRepository(db),
     idempotencyKeys: new IdempotencyKeysRepository(db),
     webhookEvents: new WebhookEventsRepository(db),
   };

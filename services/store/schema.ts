@@ -205,6 +205,67 @@ export interface ProcessedWebhookEventsTable {
   received_at: CreatedAt;
 }
 
+export type AgentName = "guardian" | "orchestrator" | "auditor";
+
+export interface AgentDecisionsTable {
+  id: Generated<bigint>;
+  task_id: string | null;
+  agent: AgentName;
+  party: string;
+  kind: string;
+  source: "policy" | "advisor";
+  verdict: "accepted" | "rejected" | "fallback";
+  proposal: Json<Record<string, unknown>> | null;
+  decision: Json<Record<string, unknown>>;
+  rationale: string;
+  violations: Json<string[]>;
+  created_at: CreatedAt;
+}
+
+export interface NegotiationOffersTable {
+  task_id: string;
+  bid_id: string;
+  step: number;
+  party: "orchestrator" | "guardian";
+  action: "offer" | "counter" | "accept" | "reject";
+  price: Money | null;
+  created_at: CreatedAt;
+}
+
+export interface TaskSelectionsTable {
+  task_id: string;
+  summary: Json<Record<string, unknown>>;
+  created_at: CreatedAt;
+}
+
+export interface AgreementProposalsTable {
+  task_id: string;
+  holder_id: string;
+  terms: Json<Record<string, unknown>>;
+  terms_hash: string;
+  price: Money;
+  owner_signature: string | null;
+  holder_signature: string | null;
+  created_at: CreatedAt;
+}
+
+export interface PrivacyChargesTable {
+  holder_id: string;
+  task_id: string;
+  epsilon: number;
+  delta: number;
+  mechanism: Json<Record<string, unknown>> | null;
+  created_at: CreatedAt;
+}
+
+export interface TaskFundingsTable {
+  task_id: string;
+  gate: string;
+  reference: string;
+  amount: Money;
+  confirmed_at: CreatedAt;
+}
+
 export interface Database {
   tasks: TasksTable;
   holders: HoldersTable;
@@ -219,4 +280,10 @@ export interface Database {
   audit_events: AuditEventsTable;
   idempotency_keys: IdempotencyKeysTable;
   processed_webhook_events: ProcessedWebhookEventsTable;
+  agent_decisions: AgentDecisionsTable;
+  negotiation_offers: NegotiationOffersTable;
+  task_selections: TaskSelectionsTable;
+  agreement_proposals: AgreementProposalsTable;
+  privacy_charges: PrivacyChargesTable;
+  task_fundings: TaskFundingsTable;
 }

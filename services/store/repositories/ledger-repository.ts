@@ -1,5 +1,6 @@
 import { type Kysely, sql } from "kysely";
 import { AgoraError } from "../../errors/agora-error.ts";
+import { inTransaction } from "../in-transaction.ts";
 import { isCheckViolation, isUniqueViolation } from "../database-errors.ts";
 import { moneyFromColumn, moneyToColumn } from "../money.ts";
 import type { Database } from "../schema.ts";
@@ -41,7 +42,7 @@ export class LedgerRepository {
   async post(entry: JournalEntry): Promise<boolean> {
     assertBalanced(entry);
     try {
-      return await this.#db.transaction().execute(async (trx) => {
+      return await inTransaction(this.#db, async (trx) => {
         const journal = await trx
           .insertInto("ledger_journal")
           .values({

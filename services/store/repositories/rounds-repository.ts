@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from "kysely";
 import { AgoraError } from "../../errors/agora-error.ts";
 import { isForeignKeyViolation } from "../database-errors.ts";
+import { inTransaction } from "../in-transaction.ts";
 import type { Database, RoundStatus, RoundsTable, UpdatesTable } from "../schema.ts";
 
 export interface RoundRecord {
@@ -113,7 +114,7 @@ export class RoundsRepository {
    */
   async recordUpdate(update: NewUpdate, receivedAt = new Date()): Promise<boolean> {
     try {
-      return await this.#db.transaction().execute(async (trx) => {
+      return await inTransaction(this.#db, async (trx) => {
         const round = await trx
           .selectFrom("rounds")
           .select(["status", "deadline"])

@@ -1,0 +1,95 @@
+import type { JournalEntry } from "../../store/repositories/ledger-repository.ts";
+
+/**
+ * The ledger's chart of accounts, seen from the platform:
+ * - `rail:<rail>:cash` (asset): money Agora holds on a rail (Stripe balance,
+ *   or the sandbox's pretend balance). Debit when it comes in, credit when it leaves.
+ * - `task:<id>:escrow` (liability): what Agora owes out of a funded task.
+ *   Credit when the owner funds it, debit as payouts and refunds go out.
+ * - `suspense:<rail>` (liability): money received that matches no task.
+ * - `holder:<id>:paid` and `owner:<address>:refunded` (memo accounts of
+ *   what each party received), so balances per party are one query.
+ *
+ * Every builder below returns a balanced entry whose `reference` is the
+ * rail's own id for the movement, which makes posting it idempotent.
+ */
+export type LedgerRail = "stripe" | "sandbox" | "chain";
+
+export const cashAccount = (rail: LedgerRail): string => `rail:${rail}:cash`;
+export const escrowAccount = (taskId: string): string => `task:${taskId}:escrow`;
+export const holderPaidAccount = (holderId: string): string => `holder:${holderId}:paid`;
+export const ownerRefundedAccount = (owner: string): string =>
+  `owner:${owner.toLowerCase()}:refunded`;
+
+/** The owner's money arrived on the rail and now backs the task's escrow. */
+export function fundingEntry(input: {
+  rail: LedgerRail;
+  taskId: string;
+  currency: string;
+  amount: bigint;
+  reference: string;
+}): JournalEntry {
+  return {
+    id: `fund-${input.reference}`,
+    kind: "funding",
+    reference: input.reference,
+    taskId: input.taskId,
+    memo: `${input.rail} funding of ${input.taskId}`,
+    postings: [
+      { account: cashAccount(input.rail), currency: input.currency, amount: input.amount },
+      { account: escrowAccount(input.taskId), currency: input.currency, amount: -input.amount },
+    ],
+  };
+}
+
+/** Money arrived that matches no task's terms: held in suspense for an operator. */
+export function suspenseEntry(input: {
+  rail: LedgerRail;
+  currency: string;
+  amount: bigint;
+  reference: string;
+}): JournalEntry {
+  return {
+    id: `suspense-${input.reference}`,
+    kind: "suspense",
+    reference: input.reference,
+    memo: `unmatched ${input.rail} receipt`,
+    postings: [
+      { account: cashAccount(input.rail), currency: input.currency, amount: input.amount },
+      { account: `suspense:${input.rail}`, currency: input.currency, amount: -input.amount },
+    ],
+  };
+}
+
+/**
+ * A payout left the rail for a holder. Four legs: the escrow liability and
+ * the cash both go down, and the holder's memo account records receipt
+ * against a matching clearing leg so the entry still balances.
+ */
+export function payoutEntry(input: {
+  rail: LedgerRail;
+  taskId: string;
+  holderId: string;
+  currency: string;
+  amount: bigint;
+  reference: string;
+  payoutId: string;
+}): JournalEntry {
+  return {
+    id: `pay-${input.reference}`,
+    kind: "payout",
+    reference: input.reference,
+    taskId: input.taskId,
+    memo: `${input.rail} payout ${input.payoutId} to ${input.holderId}`,
+    postings: [
+      { account: escrowAccount(input.taskId), currency: input.currency, amount: input.amount },
+      { account: cashAccount(input.rail), currency: input.currency, amount: -input.amount },
+      {
+        account: holderPaidAccount(input.holderId),
+        currency: input.currency,
+        amount: input.amount,
+      },
+      { account: "clearing:paid", currency: input.currency, amount: -input.amount },
+    ],
+  };
+}
