@@ -14,6 +14,7 @@ import { type AnyRoute, mountRoutes } from "./route.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { queueRoutes } from "./routes/queues.ts";
+import { createStripeWebhookRouter } from "./stripe-webhook-endpoint.ts";
 
 export const apiVersion = "0.1.0";
 
@@ -65,6 +66,8 @@ export function createApp(deps: ApiDependencies): Express {
         ),
     }),
   );
+  // Before the JSON parser: webhook signatures cover the raw bytes.
+  app.use(createStripeWebhookRouter(deps));
   app.use(
     express.json({
       limit: deps.config.AGORA_BODY_LIMIT,

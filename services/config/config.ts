@@ -48,6 +48,12 @@ const envSchema = z.object({
   AGORA_RATE_LIMIT_PER_MIN: z.coerce.number().int().positive().default(600),
   /** Largest accepted JSON body. */
   AGORA_BODY_LIMIT: z.string().default("256kb"),
+  /** Stripe secret key (`sk_…`). Unset: fiat tasks use the ledger-only sandbox rail. */
+  STRIPE_SECRET_KEY: z.string().startsWith("sk_").optional(),
+  /** Signing secret of the Stripe webhook endpoint (`whsec_…`); required with STRIPE_SECRET_KEY. */
+  STRIPE_WEBHOOK_SECRET: z.string().startsWith("whsec_").optional(),
+  /** Base URL of a Stripe-compatible API (a local mock); unset means Stripe itself. */
+  STRIPE_API_BASE: z.url().optional(),
   /** How long SIGTERM waits for in-flight requests and jobs before closing anyway, in ms. */
   AGORA_SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
 });
@@ -70,6 +76,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.data.NODE_ENV === "production" && parsed.data.AGORA_JWT_SECRET === undefined) {
     throw new AgoraError("invalid", "Invalid configuration", {
       detail: "AGORA_JWT_SECRET is required in production",
+    });
+  }
+  if (
+    (parsed.data.STRIPE_SECRET_KEY === undefined) !==
+    (parsed.data.STRIPE_WEBHOOK_SECRET === undefined)
+  ) {
+    throw new AgoraError("invalid", "Invalid configuration", {
+      detail:
+        "STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET go together: funding is confirmed only by verified webhooks",
     });
   }
   return parsed.data;
