@@ -1,7 +1,7 @@
 import { type Kysely, sql } from "kysely";
 import { AgoraError } from "../../errors/agora-error.ts";
-import { inTransaction } from "../in-transaction.ts";
 import { isCheckViolation, isUniqueViolation } from "../database-errors.ts";
+import { inTransaction } from "../in-transaction.ts";
 import { moneyFromColumn, moneyToColumn } from "../money.ts";
 import type { Database } from "../schema.ts";
 

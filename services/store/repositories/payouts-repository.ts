@@ -123,9 +123,7 @@ export class PayoutsRepository {
       .updateTable("payouts")
       .set({ status: "sent", external_ref: externalRef, updated_at: new Date() })
       .where("id", "=", id)
-      .where((eb) =>
-        eb.or([eb("external_ref", "is", null), eb("external_ref", "=", externalRef)]),
-      )
+      .where((eb) => eb.or([eb("external_ref", "is", null), eb("external_ref", "=", externalRef)]))
       .returningAll()
       .executeTakeFirst();
     if (row) return toRecord(row);
