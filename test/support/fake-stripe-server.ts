@@ -236,8 +236,9 @@ function parseForm(raw: string): Record<string, unknown> {
   for (const [name, value] of new URLSearchParams(raw)) {
     const nested = /^([^[]+)\[([^\]]+)\]$/.exec(name);
     if (nested?.[1] && nested[2]) {
-      const bag = (result[nested[1]] ??= {}) as Record<string, string>;
+      const bag = (result[nested[1]] ?? {}) as Record<string, string>;
       bag[nested[2]] = value;
+      result[nested[1]] = bag;
     } else {
       result[name] = value;
     }
