@@ -8,10 +8,10 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {IAgoraSettlementEscrow} from "./interfaces/IAgoraSettlementEscrow.sol";
 import {ClaimedBitmap} from "./libraries/ClaimedBitmap.sol";
 import {PayoutLeaf} from "./libraries/PayoutLeaf.sol";
+import {PayoutProof} from "./libraries/PayoutProof.sol";
 
 /// @title Agora settlement escrow
 /// @notice Holds each task's budget in one ERC-20, takes the coordinator's Merkle root of payouts,
@@ -35,7 +35,8 @@ contract AgoraSettlementEscrow is IAgoraSettlementEscrow, AccessControl, EIP712,
         keccak256("Attestation(uint256 taskId,bytes32 root,uint32 commitNumber)");
 
     /// @dev Field order is the storage layout. Slot 0 holds everything a claim reads or writes besides
-    /// the root, so a claim costs two cold reads and one warm write of the task.
+    /// the root, so a claim costs two cold reads and one warm write of the task; claims read and write
+    /// slot 0 as one word, at the bit offsets below, so reordering its fields means updating those.
     struct Task {
         // slot 0
         TaskStatus status;
@@ -70,6 +71,14 @@ contract AgoraSettlementEscrow is IAgoraSettlementEscrow, AccessControl, EIP712,
         bool seated;
         uint32 attestedCommit;
     }
+
+    /// @dev Bit offsets of slot 0's fields: Solidity packs a slot's fields from its low-order end in
+    /// declaration order (status, threshold and attestations take bits 0-23).
+    uint256 private constant _CHALLENGE_ENDS_AT_OFFSET = 24;
+    uint256 private constant _COMMITTED_TOTAL_OFFSET = 64;
+    uint256 private constant _CLAIMED_OFFSET = 160;
+    /// @dev Slot 0 without `claimed`, which fills its top 96 bits.
+    uint256 private constant _BELOW_CLAIMED_MASK = (1 << _CLAIMED_OFFSET) - 1;
 
     /// @notice The token every task of this escrow is funded and paid in.
     IERC20 public immutable token;
@@ -226,12 +235,9 @@ contract AgoraSettlementEscrow is IAgoraSettlementEscrow, AccessControl, EIP712,
         nonReentrant
     {
         Task storage task = _tasks[taskId];
-        _requireClaimable(taskId, task);
-        bytes32 root = task.payoutRoot;
-        uint256 claimed = task.claimed + _verifyAndFlag(taskId, root, index, account, amount, proof);
-        if (claimed > task.committedTotal) revert EscrowClaimsExceedTotal(taskId);
-        // Fits: claimed <= committedTotal, a uint96.
-        task.claimed = uint96(claimed);
+        uint256 slot0 = _claimableSlot0(taskId, task);
+        _verifyAndFlag(taskId, task.payoutRoot, index, account, amount, proof);
+        _storeClaimed(taskId, task, slot0, (slot0 >> _CLAIMED_OFFSET) + amount);
         emit Claimed(taskId, account, amount);
         token.safeTransfer(account, amount);
     }
@@ -240,9 +246,9 @@ contract AgoraSettlementEscrow is IAgoraSettlementEscrow, AccessControl, EIP712,
     function claimMany(uint256 taskId, PayoutClaim[] calldata claims) external nonReentrant {
         if (claims.length == 0) revert EscrowEmptyBatch();
         Task storage task = _tasks[taskId];
-        _requireClaimable(taskId, task);
+        uint256 slot0 = _claimableSlot0(taskId, task);
         bytes32 root = task.payoutRoot;
-        uint256 claimed = task.claimed;
+        uint256 claimed = slot0 >> _CLAIMED_OFFSET;
         for (uint256 i = 0; i < claims.length; ++i) {
             PayoutClaim calldata item = claims[i];
             claimed += _verifyAndFlag(taskId, root, item.index, item.account, item.amount, item.proof);
@@ -250,8 +256,8 @@ contract AgoraSettlementEscrow is IAgoraSettlementEscrow, AccessControl, EIP712,
             token.safeTransfer(item.account, item.amount);
         }
         // Checked after the loop: every transfer reverts with the whole batch if the sum is too high.
-        if (claimed > task.committedTotal) revert EscrowClaimsExceedTotal(taskId);
-        task.claimed = uint96(claimed);
+        // Slot 0 is read again (warm) because the transfers are external calls made since the first read.
+        _storeClaimed(taskId, task, _slot0(task), claimed);
     }
 
     /// @notice Returns the owner's money that no payout can use: the whole deposit if nothing was
@@ -455,23 +461,54 @@ contract AgoraSettlementEscrow is IAgoraSettlementEscrow, AccessControl, EIP712,
         uint256 amount,
         bytes32[] calldata proof
     ) private returns (uint256) {
-        if (!MerkleProof.verifyCalldata(proof, root, PayoutLeaf.hash(index, account, amount))) {
+        if (!PayoutProof.verifyCalldata(proof, root, PayoutLeaf.hash(index, account, amount))) {
             revert EscrowInvalidProof(taskId, index);
         }
         if (!_claimedWords[taskId].trySet(index)) revert EscrowAlreadyClaimed(taskId, index);
         return amount;
     }
 
-    function _requireClaimable(uint256 taskId, Task storage task) private view {
-        if (!_isFinal(task)) revert EscrowNotClaimable(taskId, task.status);
+    /// @dev Reads the task's slot 0 once (a claim needs four of its fields) and reverts unless the
+    /// task is claimable; the caller writes the word back once with `_storeClaimed`.
+    function _claimableSlot0(uint256 taskId, Task storage task) private view returns (uint256 slot0) {
+        slot0 = _slot0(task);
+        if (!_isFinal(slot0)) revert EscrowNotClaimable(taskId, task.status);
+    }
+
+    /// @dev Records `claimed` as the task's claimed total, unless that exceeds the committed total.
+    /// `slot0` must be the slot as it is now: the word is written back whole, so the caller reads it
+    /// with no external call in between.
+    function _storeClaimed(uint256 taskId, Task storage task, uint256 slot0, uint256 claimed) private {
+        if (claimed > uint96(slot0 >> _COMMITTED_TOTAL_OFFSET)) revert EscrowClaimsExceedTotal(taskId);
+        // Fits: `claimed` <= committedTotal < 2^96, so shifted into the top 96 bits it replaces exactly
+        // the old `claimed` field; the mask keeps the other fields as they were read.
+        uint256 updated = (slot0 & _BELOW_CLAIMED_MASK) | (claimed << _CLAIMED_OFFSET);
+        // Safe: writes the struct's own first slot, with every field but `claimed` unchanged.
+        assembly ("memory-safe") {
+            sstore(task.slot, updated)
+        }
+    }
+
+    /// @dev The task's slot 0 as one word; decode it with the `_..._OFFSET` constants.
+    function _slot0(Task storage task) private view returns (uint256 slot0) {
+        // Safe: a read of the struct's own first slot.
+        assembly ("memory-safe") {
+            slot0 := sload(task.slot)
+        }
     }
 
     /// @dev Final means claimable: k attestations or an arbiter's commit, or a commit whose window
     /// passed undisputed. A dispute moves the status away from Committed, so it blocks this.
     function _isFinal(Task storage task) private view returns (bool) {
-        TaskStatus status = task.status;
-        return status == TaskStatus.Finalized
-            || (status == TaskStatus.Committed && block.timestamp > task.challengeEndsAt);
+        return _isFinal(_slot0(task));
+    }
+
+    /// @dev `_isFinal` of a task whose slot 0 is `slot0`; the common case, Finalized, is tested first.
+    function _isFinal(uint256 slot0) private view returns (bool) {
+        uint256 status = uint8(slot0);
+        uint256 challengeEndsAt = uint40(slot0 >> _CHALLENGE_ENDS_AT_OFFSET);
+        return status == uint256(TaskStatus.Finalized)
+            || (status == uint256(TaskStatus.Committed) && block.timestamp > challengeEndsAt);
     }
 
     function _existingTask(uint256 taskId) private view returns (Task storage task) {
