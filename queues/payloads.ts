@@ -21,10 +21,23 @@ export const trainJobSchema = z.object({
   /** Unix ms after which the aggregate ignores this update. */
   deadline: z.number().int().positive(),
   dp: z
-    .object({ clipNorm: z.number().positive(), noiseMultiplier: z.number().nonnegative() })
+    .object({
+      clipNorm: z.number().positive(),
+      noiseMultiplier: z.number().nonnegative(),
+      /** Where the Gaussian noise is added, as the agreement says. */
+      noiseAt: z.enum(["holder", "aggregator"]).default("holder"),
+    })
     .nullable(),
+  /** Model to train (see services/learning/models/architecture.ts). */
+  model: z.enum(["mnist-2nn", "mnist-cnn"]).default("mnist-2nn"),
+  /** Local SGD learning rate. */
+  learningRate: z.number().positive().default(0.05),
+  /** FedProx proximal coefficient μ from the strategy's round configuration. */
+  proximalMu: z.number().nonnegative().default(0),
 });
 export type TrainJob = z.infer<typeof trainJobSchema>;
+/** What a producer writes; defaults are filled in when the worker parses it. */
+export type TrainJobInput = z.input<typeof trainJobSchema>;
 
 export const aggregateJobSchema = z.object({
   taskId: id,
@@ -47,3 +60,16 @@ export type RailEventJob = z.infer<typeof railEventJobSchema>;
 /** Deterministic job id, so that enqueueing the same work twice is a no-op. */
 export const trainJobId = (job: Pick<TrainJob, "taskId" | "round" | "holderId">): string =>
   `train|${job.taskId}|${job.round}|${job.holderId}`;
+
+/** Deterministic id of a round's parent `aggregate` job. */
+export const aggregateJobId = (job: Pick<AggregateJob, "taskId" | "round">): string =>
+  `aggregate|${job.taskId}|${job.round}`;
+
+/** Why a `close-round` job closes a round early: the deadline passed, or enough updates arrived. */
+export type CloseTrigger = "deadline" | "quorum";
+
+/** Deterministic id of a round's `close-round` job, one per trigger. */
+export const closeRoundJobId = (
+  job: Pick<AggregateJob, "taskId" | "round">,
+  trigger: CloseTrigger,
+): string => `close|${job.taskId}|${job.round}|${trigger}`;

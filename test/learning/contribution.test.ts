@@ -32,7 +32,7 @@ describe("exact Shapley", () => {
   it("gives each player of an additive game its own weight", async () => {
     const weights = [0.3, 0, 0.1, 0.25, -0.05];
     const { values, evaluations } = await exactShapley(weights.length, additive(weights));
-    values.forEach((value, i) => close(value, weights[i] ?? Number.NaN));
+    for (const [i, value] of values.entries()) close(value, weights[i] ?? Number.NaN);
     assert.equal(evaluations, 2 ** weights.length);
   });
 

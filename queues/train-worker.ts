@@ -1,0 +1,182 @@
+import { type Job, UnrecoverableError, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import { AgoraError, isAgoraError } from "../services/errors/agora-error.ts";
+import type { BackendName } from "../services/learning/backend/choose-backend.ts";
+import {
+  type BackendLogger,
+  backendSupports,
+  chooseBackend,
+} from "../services/learning/backend/choose-backend.ts";
+import type { BlobStore } from "../services/learning/blobs/blob-store.ts";
+import { getWeights, putWeights } from "../services/learning/blobs/weight-blobs.ts";
+import type { HolderDataSource } from "../services/learning/data/holder-data-source.ts";
+import type { ModelKind } from "../services/learning/models/architecture.ts";
+import { clearModelPool } from "../services/learning/models/model-pool.ts";
+import { extractTier } from "../services/learning/models/tier-mapping.ts";
+import { privatizeDelta } from "../services/learning/privacy/clip-and-noise.ts";
+import type { RoundBook } from "../services/learning/rounds/round-book.ts";
+import { trainLocally } from "../services/learning/training/local-train.ts";
+import { seededRng } from "../services/learning/util/random.ts";
+import { add, subtract } from "../services/learning/weights/vector-math.ts";
+import { trainQueueName } from "./names.ts";
+import { type TrainJob, trainJobSchema } from "./payloads.ts";
+import type { RoundFlows } from "./round-flows.ts";
+
+export interface TrainWorkerDeps {
+  /** The only holder whose jobs (and data) this worker touches. */
+  holderId: string;
+  blobs: BlobStore;
+  book: RoundBook;
+  data: HolderDataSource;
+  /** To ask for an early close once the round's target is reached (over-commit). */
+  flows: RoundFlows;
+  /** `AGORA_TF_BACKEND`, if set. */
+  forcedBackend?: string | undefined;
+  logger?: BackendLogger;
+}
+
+export interface TrainJobResult {
+  status: "recorded" | "duplicate" | "late" | "closed";
+  updateHash?: string;
+  samples?: number;
+  loss?: number;
+  trainSeconds?: number;
+  backend?: string;
+}
+
+let activeChoice: { backend: BackendName; models: Set<ModelKind> } | undefined;
+let choosing: Promise<void> = Promise.resolve();
+
+/**
+ * Chooses a backend once per process, and again only if a new model needs
+ * another one. Calls are chained: several holder workers in one process must
+ * not switch backends under each other's feet.
+ */
+function ensureBackend(model: ModelKind, deps: TrainWorkerDeps): Promise<void> {
+  choosing = choosing
+    .catch(() => undefined)
+    .then(async () => {
+      if (activeChoice?.models.has(model)) return;
+      const models = new Set([...(activeChoice?.models ?? []), model]);
+      if (activeChoice && backendSupports(activeChoice.backend, [...models])) {
+        activeChoice.models = models;
+        return;
+      }
+      if (activeChoice) clearModelPool();
+      const choice = await chooseBackend({
+        models: [...models],
+        forced: deps.forcedBackend,
+        ...(deps.logger && { logger: deps.logger }),
+      });
+      activeChoice = { backend: choice.backend, models };
+    });
+  return choosing;
+}
+
+/**
+ * One train job: fetch the global model by hash, train E local epochs on this
+ * holder's data, clip and noise when the agreement asks, store the update and
+ * record it once. A job for a round that is closed or past its deadline is
+ * dropped without training.
+ */
+export async function runTrainJob(raw: unknown, deps: TrainWorkerDeps): Promise<TrainJobResult> {
+  const job: TrainJob = trainJobSchema.parse(raw);
+  if (job.holderId !== deps.holderId) {
+    throw new AgoraError("forbidden", "Train job for another holder", {
+      detail: `this worker serves ${deps.holderId}, the job names ${job.holderId}.`,
+    });
+  }
+  const key = { taskId: job.taskId, round: job.round };
+  const existing = await deps.book.getUpdate(key, job.holderId);
+  if (existing !== undefined) {
+    return { status: "duplicate", updateHash: existing.updateHash, samples: existing.samples };
+  }
+  if (Date.now() > job.deadline || (await deps.book.isClosed(key))) return { status: "late" };
+
+  const global = await getWeights(deps.blobs, job.globalModelHash);
+  const data = await deps.data.load(job.holderId);
+  await ensureBackend(job.model, deps);
+  const seed = `${job.taskId}|${job.round}|${job.holderId}`;
+  const trained = await trainLocally({
+    kind: job.model,
+    tier: job.modelTier,
+    global,
+    data,
+    epochs: job.localEpochs,
+    batchSize: job.batchSize,
+    learningRate: job.learningRate,
+    proximalMu: job.proximalMu,
+    seed,
+  });
+  let update = trained.weights;
+  if (job.dp !== null) {
+    const start = extractTier(global, job.model, job.modelTier);
+    const delta = privatizeDelta(subtract(update, start), job.dp, seededRng(`dp|${seed}`));
+    update = add(start, delta);
+  }
+  const updateHash = await putWeights(deps.blobs, update);
+  const outcome = await deps.book.recordUpdate(key, {
+    holderId: job.holderId,
+    updateHash,
+    tier: job.modelTier,
+    samples: trained.samples,
+    loss: trained.loss,
+    trainSeconds: trained.trainSeconds,
+    backend: trained.backend,
+    receivedAt: Date.now(),
+  });
+  const report = {
+    updateHash,
+    samples: trained.samples,
+    loss: trained.loss,
+    trainSeconds: trained.trainSeconds,
+    backend: trained.backend,
+  };
+  if (outcome === "recorded") {
+    const plan = await deps.book.getPlan(key);
+    const count = (await deps.book.listUpdates(key)).length;
+    if (plan !== undefined && count >= plan.targetUpdates) {
+      await deps.flows.requestClose(key, "quorum");
+    }
+  }
+  return { status: outcome, ...report };
+}
+
+/** The BullMQ processor: records the holder's failure once its last attempt fails. */
+export function trainProcessor(deps: TrainWorkerDeps) {
+  return async (job: Job): Promise<TrainJobResult> => {
+    try {
+      return await runTrainJob(job.data, deps);
+    } catch (error) {
+      // Bad input or missing data will not fix itself: fail now instead of retrying.
+      const permanent =
+        isAgoraError(error) && ["invalid", "not_found", "forbidden"].includes(error.kind);
+      const lastAttempt = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const data = job.data as Partial<TrainJob>;
+      if (lastAttempt && typeof data.taskId === "string" && typeof data.round === "number") {
+        await deps.book.recordFailure(
+          { taskId: data.taskId, round: data.round },
+          { holderId: deps.holderId, reason: (error as Error).message, at: Date.now() },
+        );
+      }
+      if (permanent) throw new UnrecoverableError((error as Error).message);
+      throw error;
+    }
+  };
+}
+
+export interface TrainWorkerOptions extends TrainWorkerDeps {
+  /** A `worker` connection (blocking commands). */
+  connection: Redis;
+  prefix: string;
+}
+
+/** Starts the worker of one holder's queue (`train.<holderId>`). */
+export function startTrainWorker(options: TrainWorkerOptions): Worker {
+  return new Worker(trainQueueName(options.holderId), trainProcessor(options), {
+    connection: options.connection,
+    prefix: options.prefix,
+    // One job at a time: training saturates the holder's machine anyway.
+    concurrency: 1,
+  });
+}

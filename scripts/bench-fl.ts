@@ -1,0 +1,365 @@
+/**
+ * `./dev bench:fl`: federated learning benchmark on MNIST (the 10,000 digits
+ * of the `mnist` package). Prints a table and writes bench/results/fl.json.
+ *
+ * 1. FedAvg, MNIST 2NN, 100 holders, C = 0.1, B = 10, E = 1 and 5, pathological
+ *    non-IID split (2 label shards per holder), against centralized training on
+ *    the same examples.
+ * 2. 30% Byzantine holders (sign flip or scaled noise), IID split: FedAvg,
+ *    coordinate median, trimmed mean and Krum against a clean FedAvg run.
+ * 3. Orchestration overhead of real BullMQ round flows at 10 and 100 holders/round.
+ * 4. Training samples/s per available backend and model.
+ *
+ * Round counts are set for a 2-core machine; override with BENCH_FL_ROUNDS_E5,
+ * BENCH_FL_ROUNDS_E1, BENCH_FL_ATTACK_ROUNDS, BENCH_FL_CENTRAL_EPOCHS.
+ */
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import * as tf from "@tensorflow/tfjs";
+import { Queue, type Worker } from "bullmq";
+import { startAggregateWorker } from "../queues/aggregate-worker.ts";
+import { createRedisConnection } from "../queues/connection.ts";
+import { queueNames } from "../queues/names.ts";
+import { RedisRoundBook } from "../queues/redis-round-book.ts";
+import { RoundFlows } from "../queues/round-flows.ts";
+import { RoundProgressChannel } from "../queues/round-progress.ts";
+import { startTrainWorker } from "../queues/train-worker.ts";
+import { backendNames, chooseBackend } from "../services/learning/backend/choose-backend.ts";
+import { FileBlobStore } from "../services/learning/blobs/file-blob-store.ts";
+import { putWeights } from "../services/learning/blobs/weight-blobs.ts";
+import { type Dataset, subset } from "../services/learning/data/dataset.ts";
+import { federatedSplit } from "../services/learning/data/federated-split.ts";
+import { MnistDemoDataSource } from "../services/learning/data/holder-data-source.ts";
+import { loadMnist } from "../services/learning/data/mnist.ts";
+import type { ModelKind } from "../services/learning/models/architecture.ts";
+import { initialWeights } from "../services/learning/models/build-model.ts";
+import { clearModelPool } from "../services/learning/models/model-pool.ts";
+import { type Attack, simulateRounds } from "../services/learning/simulation/simulate-rounds.ts";
+import { createStrategy } from "../services/learning/strategies/create-strategy.ts";
+import { evaluateWeights } from "../services/learning/training/evaluate.ts";
+import { trainLocally } from "../services/learning/training/local-train.ts";
+import { sampleWithoutReplacement, seededRng } from "../services/learning/util/random.ts";
+
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const config = {
+  holders: 100,
+  clientsPerRound: 10,
+  batchSize: 10,
+  learningRate: 0.05,
+  validationSize: 1000,
+  testSize: 1000,
+  roundsE5: env("BENCH_FL_ROUNDS_E5", 30),
+  roundsE1: env("BENCH_FL_ROUNDS_E1", 60),
+  attackRounds: env("BENCH_FL_ATTACK_ROUNDS", 20),
+  centralEpochs: env("BENCH_FL_CENTRAL_EPOCHS", 5),
+  overheadRounds: 2,
+  seed: "bench-fl",
+};
+const model: ModelKind = "mnist-2nn";
+const log = (message: string) => console.error(`[bench:fl] ${message}`);
+const pct = (x: number | null | undefined) => (x == null ? "—" : `${(x * 100).toFixed(2)}%`);
+const started = performance.now();
+
+const backend = await chooseBackend({ models: [model], forced: process.env.AGORA_TF_BACKEND });
+log(`training backend: ${backend.backend}`);
+const mnist = loadMnist();
+const initial = initialWeights(model, 1);
+
+function splitOf(kind: "shards" | "iid") {
+  const split = federatedSplit(mnist, {
+    holders: config.holders,
+    scheme: kind === "shards" ? { kind: "shards", shardsPerHolder: 2 } : { kind: "iid" },
+    validationSize: config.validationSize,
+    testSize: config.testSize,
+    seed: config.seed,
+  });
+  return {
+    holders: split.holders.map((indices) => subset(mnist, indices)),
+    validation: subset(mnist, split.validation),
+    test: subset(mnist, split.test),
+    pool: split.holders.flat(),
+  };
+}
+
+// 1. Centralized baseline on exactly the holders' examples.
+const nonIid = splitOf("shards");
+let central = initial;
+const centralPerEpoch: number[] = [];
+const centralData: Dataset = subset(mnist, nonIid.pool);
+for (let epoch = 0; epoch < config.centralEpochs; epoch++) {
+  const trained = await trainLocally({
+    kind: model,
+    tier: 0,
+    global: central,
+    data: centralData,
+    epochs: 1,
+    batchSize: config.batchSize,
+    learningRate: config.learningRate,
+    seed: `central|${epoch}`,
+  });
+  central = trained.weights;
+  centralPerEpoch.push(evaluateWeights(model, central, nonIid.test).accuracy);
+  log(`centralized epoch ${epoch + 1}: ${pct(centralPerEpoch.at(-1))}`);
+}
+const centralizedAcc = centralPerEpoch.at(-1) ?? 0;
+
+// FedAvg on the pathological split, E = 5 and E = 1.
+const fedavgRuns: Record<string, number[]> = {};
+for (const [epochs, rounds] of [
+  [5, config.roundsE5],
+  [1, config.roundsE1],
+] as const) {
+  const run = await simulateRounds({
+    model,
+    strategy: createStrategy({ name: "fedavg" }),
+    holders: nonIid.holders,
+    clientsPerRound: config.clientsPerRound,
+    rounds,
+    localEpochs: epochs,
+    batchSize: config.batchSize,
+    learningRate: config.learningRate,
+    initial,
+    evaluation: nonIid.test,
+    seed: `${config.seed}|e${epochs}`,
+    onRound: (round, accuracy) => {
+      if (round % 10 === 9) log(`fedavg E=${epochs} round ${round + 1}: ${pct(accuracy)}`);
+    },
+  });
+  fedavgRuns[`E${epochs}`] = run.accuracyPerRound;
+}
+const roundsTo = (curve: number[], target: number) => {
+  const index = curve.findIndex((accuracy) => accuracy >= target);
+  return index < 0 ? null : index + 1;
+};
+const e5 = fedavgRuns.E5 ?? [];
+const e1 = fedavgRuns.E1 ?? [];
+
+// 2. Byzantine holders, IID split.
+const iid = splitOf("iid");
+const attackerIds = sampleWithoutReplacement(
+  iid.holders.map((_, i) => i),
+  Math.round(0.3 * config.holders),
+  seededRng(`${config.seed}|attackers`),
+);
+const attackers = new Map<number, Attack>(
+  attackerIds.map((id, i) => [id, i % 2 === 0 ? "sign-flip" : "scaled-noise"]),
+);
+const robust: Record<string, number> = {};
+for (const [label, spec, withAttackers] of [
+  ["clean", { name: "fedavg" }, false],
+  ["fedavg", { name: "fedavg" }, true],
+  ["median", { name: "median" }, true],
+  ["trimmed_mean", { name: "trimmed-mean", beta: 0.3 }, true],
+  ["krum", { name: "krum", f: 3 }, true],
+] as const) {
+  const run = await simulateRounds({
+    model,
+    strategy: createStrategy(spec),
+    holders: iid.holders,
+    clientsPerRound: config.clientsPerRound,
+    rounds: config.attackRounds,
+    localEpochs: 1,
+    batchSize: config.batchSize,
+    learningRate: config.learningRate,
+    initial,
+    evaluation: iid.test,
+    seed: `${config.seed}|attack`,
+    ...(withAttackers && { attackers }),
+  });
+  robust[label] = run.accuracyPerRound.at(-1) ?? 0;
+  log(`attack30 ${label}: ${pct(robust[label])}`);
+}
+const bestRobust = Math.max(robust.median ?? 0, robust.trimmed_mean ?? 0, robust.krum ?? 0);
+
+// 3. Orchestration overhead through real BullMQ flows.
+async function measureOverhead(perRound: number) {
+  const prefix = `agora_bench_fl_${process.pid}_${perRound}`;
+  const blobDir = `/tmp/${prefix}_blobs`;
+  const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+  const client = createRedisConnection({ url, role: "client" });
+  const shared = createRedisConnection({ url, role: "worker" });
+  const blobs = new FileBlobStore(blobDir);
+  const book = new RedisRoundBook(client, prefix);
+  const progress = new RoundProgressChannel(client, prefix);
+  const aggregateQueue = new Queue(queueNames.aggregate, { connection: shared, prefix });
+  const flows = new RoundFlows({ connection: shared, prefix, book, aggregateQueue, progress });
+  const holderIds = Array.from({ length: config.holders }, (_, i) => `holder-${i}`);
+  const data = new MnistDemoDataSource(holderIds, {
+    scheme: { kind: "shards", shardsPerHolder: 2 },
+    validationSize: config.validationSize,
+    testSize: config.testSize,
+    seed: config.seed,
+  });
+  const workers: Worker[] = [
+    startAggregateWorker({ connection: shared, prefix, blobs, book, flows, progress }),
+    ...holderIds.map((holderId) =>
+      startTrainWorker({ holderId, connection: shared, prefix, blobs, book, data, flows }),
+    ),
+  ];
+  let global = await putWeights(blobs, initial);
+  const rounds: { wall_s: number; train_s: number; aggregate_s: number; overhead_ratio: number }[] =
+    [];
+  for (let round = 0; round < config.overheadRounds; round++) {
+    const holders = sampleWithoutReplacement(holderIds, perRound, seededRng(`oh|${round}`));
+    const t0 = performance.now();
+    await flows.startRound({
+      taskId: "bench",
+      round,
+      model,
+      strategy: { name: "fedavg" },
+      localEpochs: 1,
+      batchSize: config.batchSize,
+      learningRate: config.learningRate,
+      dp: null,
+      globalModelHash: global,
+      holders,
+      minUpdates: perRound,
+      deadline: Date.now() + 600_000,
+    });
+    let result = await book.getResult({ taskId: "bench", round });
+    while (result === undefined) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      result = await book.getResult({ taskId: "bench", round });
+    }
+    const wall = (performance.now() - t0) / 1000;
+    const updates = await book.listUpdates({ taskId: "bench", round });
+    const train = updates.reduce((sum, u) => sum + u.trainSeconds, 0);
+    rounds.push({
+      wall_s: wall,
+      train_s: train,
+      aggregate_s: result.aggregationSeconds,
+      overhead_ratio: (wall - train) / wall,
+    });
+    global = result.modelHash ?? global;
+  }
+  await Promise.all(workers.map((worker) => worker.close()));
+  await flows.close();
+  await aggregateQueue.close();
+  const keys = await client.keys(`${prefix}:*`);
+  if (keys.length > 0) await client.del(...keys);
+  await client.quit();
+  await shared.quit();
+  await rm(blobDir, { recursive: true, force: true });
+  const mean = (key: "wall_s" | "train_s" | "aggregate_s" | "overhead_ratio") =>
+    rounds.reduce((sum, r) => sum + r[key], 0) / rounds.length;
+  return {
+    rounds,
+    wall_s: mean("wall_s"),
+    train_s: mean("train_s"),
+    aggregate_s: mean("aggregate_s"),
+    overhead_ratio: mean("overhead_ratio"),
+  };
+}
+const overhead10 = await measureOverhead(10);
+log(`overhead at 10/round: ${pct(overhead10.overhead_ratio)}`);
+const overhead100 = await measureOverhead(100);
+log(`overhead at 100/round: ${pct(overhead100.overhead_ratio)}`);
+
+// 4. Samples/s per backend and model.
+const samplesPerS: Record<string, Record<string, number | string>> = {};
+const speedData = subset(mnist, nonIid.pool.slice(0, 400));
+for (const name of backendNames) {
+  samplesPerS[name] = {};
+  for (const kind of ["mnist-2nn", "mnist-cnn"] as const) {
+    const entry = samplesPerS[name] as Record<string, number | string>;
+    try {
+      clearModelPool();
+      await chooseBackend({ models: [kind], forced: name });
+      const data = kind === "mnist-cnn" ? subset(speedData, [...Array(20).keys()]) : speedData;
+      await trainLocally({
+        kind,
+        tier: 0,
+        global: initialWeights(kind),
+        data: subset(data, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+        epochs: 1,
+        batchSize: 10,
+        learningRate: 0.05,
+        seed: "warm",
+      });
+      const trained = await trainLocally({
+        kind,
+        tier: 0,
+        global: initialWeights(kind),
+        data,
+        epochs: 1,
+        batchSize: config.batchSize,
+        learningRate: config.learningRate,
+        seed: "speed",
+      });
+      entry[kind] = Number((trained.samples / trained.trainSeconds).toFixed(1));
+    } catch (error) {
+      entry[kind] = `unavailable: ${((error as Error).message ?? "").split("\n")[0]}`;
+    }
+  }
+}
+clearModelPool();
+await tf.setBackend(backend.backend);
+
+const results = {
+  benchmark: "fl",
+  generated_at: new Date().toISOString(),
+  machine: { cpus: (await import("node:os")).cpus().length, node: process.versions.node },
+  backend: backend.backend,
+  config: { ...config, model, partition: "shards (2 per holder)", attack_partition: "iid" },
+  centralized_acc: centralizedAcc,
+  centralized_acc_per_epoch: centralPerEpoch,
+  fedavg_noniid_acc: e5.at(-1) ?? null,
+  fedavg_noniid_acc_e1: e1.at(-1) ?? null,
+  rounds_to_95: roundsTo(e5, 0.95),
+  rounds_to_95_by_epochs: { E1: roundsTo(e1, 0.95), E5: roundsTo(e5, 0.95) },
+  rounds_to_centralized_minus_1: {
+    E1: roundsTo(e1, centralizedAcc - 0.01),
+    E5: roundsTo(e5, centralizedAcc - 0.01),
+  },
+  accuracy_per_round: fedavgRuns,
+  clean_acc: robust.clean,
+  attack30_fedavg_acc: robust.fedavg,
+  attack30_median_acc: robust.median,
+  attack30_trimmed_mean_acc: robust.trimmed_mean,
+  attack30_krum_acc: robust.krum,
+  attack30_best_robust_acc: bestRobust,
+  overhead_ratio_10: overhead10.overhead_ratio,
+  overhead_ratio_100: overhead100.overhead_ratio,
+  overhead: { per_round_10: overhead10, per_round_100: overhead100 },
+  samples_per_s: samplesPerS,
+  targets: {
+    fedavg_within_1_5_points: centralizedAcc - (e5.at(-1) ?? 0) <= 0.015,
+    best_robust_within_3_points: (robust.clean ?? 0) - bestRobust <= 0.03,
+    fedavg_degrades_under_attack: (robust.fedavg ?? 0) < (robust.clean ?? 0) - 0.03,
+    overhead_at_most_5_percent_at_100: overhead100.overhead_ratio <= 0.05,
+  },
+  notes: [
+    "Accuracy runs call the same local training and strategies as the queue workers, in-process; accuracies are on the owner's test set (1,000 digits disjoint from all holders).",
+    "Overhead runs go through real BullMQ flows and Redis with all holder workers in this one process, so their training is serial: overhead = round wall time minus summed training time, over wall time.",
+  ],
+  seconds: (performance.now() - started) / 1000,
+};
+await mkdir("bench/results", { recursive: true });
+await writeFile("bench/results/fl.json", `${JSON.stringify(results, null, 2)}\n`);
+
+const rows: [string, string][] = [
+  ["backend", backend.backend],
+  ["centralized accuracy", pct(centralizedAcc)],
+  [`FedAvg non-IID E=5 (${config.roundsE5} rounds)`, pct(e5.at(-1))],
+  [`FedAvg non-IID E=1 (${config.roundsE1} rounds)`, pct(e1.at(-1))],
+  ["rounds to 95% (E=1 / E=5)", `${roundsTo(e1, 0.95) ?? "—"} / ${roundsTo(e5, 0.95) ?? "—"}`],
+  [
+    "rounds to centralized − 1pt (E=1 / E=5)",
+    `${results.rounds_to_centralized_minus_1.E1 ?? "—"} / ${results.rounds_to_centralized_minus_1.E5 ?? "—"}`,
+  ],
+  ["clean (IID, no attack)", pct(robust.clean)],
+  ["30% attack: FedAvg", pct(robust.fedavg)],
+  ["30% attack: median", pct(robust.median)],
+  ["30% attack: trimmed mean β=0.3", pct(robust.trimmed_mean)],
+  ["30% attack: Krum f=3", pct(robust.krum)],
+  ["overhead at 10 holders/round", pct(overhead10.overhead_ratio)],
+  ["overhead at 100 holders/round", pct(overhead100.overhead_ratio)],
+  ...Object.entries(samplesPerS).flatMap(([name, byModel]) =>
+    Object.entries(byModel).map(
+      ([kind, value]) => [`samples/s ${name} ${kind}`, String(value)] as [string, string],
+    ),
+  ),
+];
+const width = Math.max(...rows.map(([label]) => label.length));
+console.log(`\n${"metric".padEnd(width)}  value`);
+for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${value}`);
+console.log(`\nwrote bench/results/fl.json in ${results.seconds.toFixed(0)} s`);

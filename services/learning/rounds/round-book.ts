@@ -1,0 +1,85 @@
+/**
+ * Durable bookkeeping of FL rounds: which updates arrived for (task, round),
+ * stored once and counted once however often a train job is retried or
+ * duplicated, and whether the round is closed. Implemented over Redis for
+ * now; a PostgreSQL adapter (tables `rounds`, `updates`) implements the same
+ * interface.
+ */
+export interface RoundKey {
+  taskId: string;
+  round: number;
+}
+
+/** Everything the aggregate step needs to know about a round, written when the round starts. */
+export interface RoundPlan extends RoundKey {
+  model: string;
+  /** Content hash of the global model the round starts from. */
+  globalModelHash: string;
+  /** Holders asked to train (over-commit: may exceed `targetUpdates`). */
+  holders: string[];
+  /** Aggregate as soon as this many updates arrived (over-commit); defaults to all holders. */
+  targetUpdates: number;
+  /** Below this many updates by the deadline the round fails. */
+  minUpdates: number;
+  /** Unix ms; updates recorded later are dropped. */
+  deadline: number;
+  /** Strategy spec (see createStrategy). */
+  strategy: unknown;
+  startedAt: number;
+}
+
+export interface UpdateRecord {
+  holderId: string;
+  /** Content hash of the update blob (the trained sub-model weights). */
+  updateHash: string;
+  /** Model tier the update was trained at. */
+  tier: number;
+  samples: number;
+  loss: number;
+  trainSeconds: number;
+  backend: string;
+  /** Unix ms when the update was recorded. */
+  receivedAt: number;
+}
+
+export interface FailureRecord {
+  holderId: string;
+  reason: string;
+  at: number;
+}
+
+/** Result of a closed round, written once. */
+export interface RoundResult extends RoundKey {
+  status: "aggregated" | "failed";
+  /** New global model (aggregated rounds). */
+  modelHash?: string;
+  participants: string[];
+  dropped: string[];
+  failures: FailureRecord[];
+  accuracy?: number;
+  loss?: number;
+  reason?: string;
+  aggregationSeconds: number;
+  closedAt: number;
+}
+
+export type RecordOutcome = "recorded" | "duplicate" | "closed";
+
+export interface RoundBook {
+  /** Writes the plan once; a second call with the same key keeps the first. */
+  openRound(plan: RoundPlan): Promise<boolean>;
+  getPlan(key: RoundKey): Promise<RoundPlan | undefined>;
+  /** Idempotent: the first record for (task, round, holder) wins; refused once the round is closed. */
+  recordUpdate(key: RoundKey, update: UpdateRecord): Promise<RecordOutcome>;
+  getUpdate(key: RoundKey, holderId: string): Promise<UpdateRecord | undefined>;
+  listUpdates(key: RoundKey): Promise<UpdateRecord[]>;
+  /** Records a holder's final failure (after its retries); first one wins. */
+  recordFailure(key: RoundKey, failure: FailureRecord): Promise<void>;
+  listFailures(key: RoundKey): Promise<FailureRecord[]>;
+  /** Closes the round to further updates; true for the call that closed it. */
+  markClosed(key: RoundKey): Promise<boolean>;
+  isClosed(key: RoundKey): Promise<boolean>;
+  /** Stores the result unless one exists; returns the stored one. */
+  saveResult(result: RoundResult): Promise<RoundResult>;
+  getResult(key: RoundKey): Promise<RoundResult | undefined>;
+}

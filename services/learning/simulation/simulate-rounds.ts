@@ -1,0 +1,97 @@
+import type { Dataset } from "../data/dataset.ts";
+import type { ModelKind } from "../models/architecture.ts";
+import type { FitReply, Strategy } from "../strategies/strategy.ts";
+import { evaluateWeights } from "../training/evaluate.ts";
+import { trainLocally } from "../training/local-train.ts";
+import { sampleWithoutReplacement, seededRng } from "../util/random.ts";
+
+/** How a Byzantine holder corrupts its update (for robustness benchmarks). */
+export type Attack = "sign-flip" | "scaled-noise";
+
+export interface SimulationOptions {
+  model: ModelKind;
+  strategy: Strategy;
+  holders: Dataset[];
+  clientsPerRound: number;
+  rounds: number;
+  localEpochs: number;
+  batchSize: number;
+  learningRate: number;
+  initial: Float32Array;
+  evaluation: Dataset;
+  seed: string;
+  /** Holder index → attack, for holders that misbehave. */
+  attackers?: Map<number, Attack>;
+  onRound?: (round: number, accuracy: number) => void;
+}
+
+export interface SimulationResult {
+  /** Evaluation accuracy after each round, in [0, 1]. */
+  accuracyPerRound: number[];
+  final: Float32Array;
+  trainSeconds: number;
+  aggregateSeconds: number;
+}
+
+/**
+ * The same local training and strategies as the queue workers, called
+ * in-process: what the benchmark uses to measure accuracy over many rounds
+ * without paying queue latency (which it measures separately).
+ */
+export async function simulateRounds(options: SimulationOptions): Promise<SimulationResult> {
+  let global = options.initial;
+  const accuracyPerRound: number[] = [];
+  const indices = options.holders.map((_, i) => i);
+  let trainSeconds = 0;
+  let aggregateSeconds = 0;
+  for (let round = 0; round < options.rounds; round++) {
+    const chosen = sampleWithoutReplacement(
+      indices,
+      options.clientsPerRound,
+      seededRng(`${options.seed}|select|${round}`),
+    );
+    const replies: FitReply[] = [];
+    for (const holder of chosen) {
+      const trained = await trainLocally({
+        kind: options.model,
+        tier: 0,
+        global,
+        data: options.holders[holder] as Dataset,
+        epochs: options.localEpochs,
+        batchSize: options.batchSize,
+        learningRate: options.learningRate,
+        seed: `${options.seed}|${round}|${holder}`,
+      });
+      trainSeconds += trained.trainSeconds;
+      const attack = options.attackers?.get(holder);
+      const weights = attack
+        ? corrupt(trained.weights, global, attack, `${options.seed}|${round}|${holder}`)
+        : trained.weights;
+      replies.push({ holderId: `h${holder}`, weights, samples: trained.samples });
+    }
+    const started = performance.now();
+    global = options.strategy.aggregate(round, replies, [], global).weights;
+    aggregateSeconds += (performance.now() - started) / 1000;
+    const { accuracy } = evaluateWeights(options.model, global, options.evaluation);
+    accuracyPerRound.push(accuracy);
+    options.onRound?.(round, accuracy);
+  }
+  return { accuracyPerRound, final: global, trainSeconds, aggregateSeconds };
+}
+
+/** Sign flip: send the update pushed 4× the other way. Scaled noise: N(0, 1) per coordinate. */
+function corrupt(trained: Float32Array, global: Float32Array, attack: Attack, seed: string) {
+  const out = new Float32Array(trained.length);
+  if (attack === "sign-flip") {
+    for (let i = 0; i < out.length; i++) {
+      out[i] = (global[i] as number) - 4 * ((trained[i] as number) - (global[i] as number));
+    }
+    return out;
+  }
+  const rng = seededRng(seed);
+  for (let i = 0; i < out.length; i++) {
+    const u = Math.max(rng(), Number.MIN_VALUE);
+    out[i] = (global[i] as number) + Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
+  }
+  return out;
+}

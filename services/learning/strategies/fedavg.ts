@@ -1,0 +1,46 @@
+import { assertReplies, plainInstructions } from "./checks.ts";
+import type { AggregateOutcome, FitReply, Strategy } from "./strategy.ts";
+
+/**
+ * Sample-weighted average (McMahan et al. 2017). With HeteroFL sub-models,
+ * each coordinate is averaged over the holders that trained it; a coordinate
+ * nobody trained keeps its global value.
+ */
+export function weightedAverage(replies: readonly FitReply[], global: Float32Array): Float32Array {
+  const sums = new Float64Array(global.length);
+  const weights = new Float64Array(global.length);
+  for (const reply of replies) {
+    const w = reply.samples;
+    const values = reply.weights;
+    const coverage = reply.coverage;
+    for (let i = 0; i < values.length; i++) {
+      if (coverage !== undefined && coverage[i] === 0) continue;
+      sums[i] = (sums[i] as number) + w * (values[i] as number);
+      weights[i] = (weights[i] as number) + w;
+    }
+  }
+  const out = new Float32Array(global.length);
+  for (let i = 0; i < out.length; i++) {
+    const weight = weights[i] as number;
+    out[i] = weight > 0 ? (sums[i] as number) / weight : (global[i] as number);
+  }
+  return out;
+}
+
+export class FedAvg implements Strategy {
+  readonly name: string = "fedavg";
+
+  configureRound(_round: number, holders: readonly string[]) {
+    return plainInstructions(holders);
+  }
+
+  aggregate(
+    _round: number,
+    replies: readonly FitReply[],
+    _failures: readonly unknown[],
+    global: Float32Array,
+  ): AggregateOutcome {
+    assertReplies(this.name, replies, global);
+    return { weights: weightedAverage(replies, global), used: replies.map((r) => r.holderId) };
+  }
+}
