@@ -12,14 +12,26 @@ import { buildOpenApiDocument } from "./openapi.ts";
 import { sendProblem, toProblem } from "./problem.ts";
 import { type AnyRoute, mountRoutes } from "./route.ts";
 import { authRoutes } from "./routes/auth.ts";
+import { bidRoutes } from "./routes/bids.ts";
+import { decisionRoutes } from "./routes/decisions.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { holderRoutes } from "./routes/holders.ts";
 import { queueRoutes } from "./routes/queues.ts";
+import { taskRoutes } from "./routes/tasks.ts";
 import { createStripeWebhookRouter } from "./stripe-webhook-endpoint.ts";
 
 export const apiVersion = "0.1.0";
 
 /** Every JSON operation of the API; the OpenAPI document is generated from this list. */
-export const routes: readonly AnyRoute[] = [...healthRoutes, ...authRoutes, ...queueRoutes];
+export const routes: readonly AnyRoute[] = [
+  ...healthRoutes,
+  ...authRoutes,
+  ...queueRoutes,
+  ...taskRoutes,
+  ...holderRoutes,
+  ...bidRoutes,
+  ...decisionRoutes,
+];
 
 const unmetered = new Set(["/healthz", "/readyz", "/metrics"]);
 

@@ -8,6 +8,7 @@ import { AllowlistRoleResolver } from "../identity/roles.ts";
 import { loadSessionSecret } from "../identity/session-secret.ts";
 import { SessionTokens } from "../identity/session-tokens.ts";
 import { SiweVerifier } from "../identity/siwe-verifier.ts";
+import { createMarketServices, type MarketServices } from "../market/market-services.ts";
 import { type OpenDatabase, openDatabase } from "../store/database.ts";
 import { migrateToLatest } from "../store/migrate.ts";
 
@@ -22,6 +23,8 @@ export interface ApiDependencies {
   sessions: SessionTokens;
   nonces: NonceStore;
   siwe: SiweVerifier;
+  /** Tasks, holders, bids, negotiation and agreements. */
+  market: MarketServices;
   /** Origin clients sign in to, e.g. `http://127.0.0.1:8080`. */
   publicUrl: URL;
   /** Set when shutdown begins, so /readyz turns away new traffic while we drain. */
@@ -84,6 +87,13 @@ export async function createDependencies(
     }),
   });
 
+  const market = createMarketServices({
+    db: database.db,
+    redis,
+    chainId: config.AGORA_CHAIN_ID,
+    keyPrefix: config.AGORA_QUEUE_PREFIX,
+  });
+
   const shutdownHooks: Array<() => Promise<void>> = [];
   return {
     config,
@@ -94,6 +104,7 @@ export async function createDependencies(
     sessions,
     nonces,
     siwe,
+    market,
     publicUrl,
     state: { shuttingDown: false },
     shutdownHooks,

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
 import { AgoraError } from "../errors/agora-error.ts";
 import * as coreEntities from "./migrations/0001-core-entities.ts";
@@ -22,7 +22,16 @@ const provider: MigrationProvider = { getMigrations: async () => migrations };
  * and each migration runs in its own transaction.
  */
 export async function migrateToLatest<Schema>(db: Kysely<Schema>): Promise<string[]> {
-  const { error, results = [] } = await new Migrator({ db, provider }).migrateToLatest();
+  // Name the schema the bookkeeping tables live in: without it Kysely looks for
+  // them in every schema of the server, and another schema's tables (a second
+  // deployment, another test run) would make it skip creating ours.
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  const migrationTableSchema = rows[0]?.schema;
+  const { error, results = [] } = await new Migrator({
+    db,
+    provider,
+    ...(migrationTableSchema !== undefined && { migrationTableSchema }),
+  }).migrateToLatest();
   if (error !== undefined) {
     const failed = results.find((result) => result.status === "Error")?.migrationName;
     throw new AgoraError("internal", "Database migration failed", {

@@ -1,0 +1,34 @@
+import type { Kysely } from "kysely";
+import { AgentDecisionsRepository } from "../store/repositories/agent-decisions-repository.ts";
+import { AgreementProposalsRepository } from "../store/repositories/agreement-proposals-repository.ts";
+import { HolderBidsRepository } from "../store/repositories/holder-bids-repository.ts";
+import { NegotiationOffersRepository } from "../store/repositories/negotiation-offers-repository.ts";
+import { PrivacyChargesRepository } from "../store/repositories/privacy-charges-repository.ts";
+import { TaskFundingsRepository } from "../store/repositories/task-fundings-repository.ts";
+import { TaskSelectionsRepository } from "../store/repositories/task-selections-repository.ts";
+import { createRepositories, type Repositories } from "../store/repositories.ts";
+import type { Database } from "../store/schema.ts";
+
+/** The core repositories plus the market's own. */
+export interface MarketRepositories extends Repositories {
+  agentDecisions: AgentDecisionsRepository;
+  holderBids: HolderBidsRepository;
+  negotiationOffers: NegotiationOffersRepository;
+  taskSelections: TaskSelectionsRepository;
+  agreementProposals: AgreementProposalsRepository;
+  privacyCharges: PrivacyChargesRepository;
+  taskFundings: TaskFundingsRepository;
+}
+
+export function createMarketRepositories(db: Kysely<Database>): MarketRepositories {
+  return {
+    ...createRepositories(db),
+    agentDecisions: new AgentDecisionsRepository(db),
+    holderBids: new HolderBidsRepository(db),
+    negotiationOffers: new NegotiationOffersRepository(db),
+    taskSelections: new TaskSelectionsRepository(db),
+    agreementProposals: new AgreementProposalsRepository(db),
+    privacyCharges: new PrivacyChargesRepository(db),
+    taskFundings: new TaskFundingsRepository(db),
+  };
+}

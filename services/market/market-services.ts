@@ -1,0 +1,59 @@
+import { type TypedDataDomain, ZeroAddress } from "ethers";
+import type { Redis } from "ioredis";
+import type { Kysely } from "kysely";
+import type { Advisor } from "../../agents/advisor/advisor.ts";
+import { advisorFromEnvironment } from "../../agents/advisor/openai-advisor.ts";
+import { RedisSignerNonceRegistry } from "../identity/signer-nonce-registry.ts";
+import { agoraDomain } from "../identity/typed-data.ts";
+import { TypedDataVerifier } from "../identity/typed-data-verifier.ts";
+import type { Database } from "../store/schema.ts";
+import type { FundingGate } from "./funding/funding-gate.ts";
+import { SandboxFundingGate } from "./funding/sandbox-funding-gate.ts";
+import { createMarketRepositories, type MarketRepositories } from "./market-repositories.ts";
+import type { PrivacyLedger } from "./privacy/privacy-ledger.ts";
+import { StorePrivacyLedger } from "./privacy/store-privacy-ledger.ts";
+
+/** What the market's use-cases need, built once per process. */
+export interface MarketServices {
+  repos: MarketRepositories;
+  /** EIP-712 domain of bids and agreements. */
+  domain: TypedDataDomain;
+  verifier: TypedDataVerifier;
+  fundingGate: FundingGate;
+  privacyLedger: PrivacyLedger;
+  /** The agents' LLM advisor, when LLM_BASE_URL and LLM_MODEL are set. */
+  advisor: Advisor | undefined;
+}
+
+export interface MarketServicesOptions {
+  db: Kysely<Database>;
+  redis: Redis;
+  chainId: number;
+  /** Prefix of Redis keys (nonce records). */
+  keyPrefix: string;
+  /**
+   * The contract bids and agreements are bound to. Until the escrow is
+   * deployed by settlement, the zero address: signatures are then bound to
+   * the chain id and protocol version only.
+   */
+  verifyingContract?: string;
+  advisor?: Advisor | undefined;
+  fundingGate?: FundingGate;
+}
+
+export function createMarketServices(options: MarketServicesOptions): MarketServices {
+  const repos = createMarketRepositories(options.db);
+  const domain = agoraDomain(options.chainId, options.verifyingContract ?? ZeroAddress);
+  return {
+    repos,
+    domain,
+    verifier: new TypedDataVerifier({
+      domain,
+      nonces: new RedisSignerNonceRegistry(options.redis, { prefix: options.keyPrefix }),
+    }),
+    // TODO(settlement): choose the escrow-deposit or Stripe gate by the task's rail.
+    fundingGate: options.fundingGate ?? new SandboxFundingGate(repos.ledger),
+    privacyLedger: new StorePrivacyLedger(repos.privacyCharges),
+    advisor: "advisor" in options ? options.advisor : advisorFromEnvironment(),
+  };
+}
