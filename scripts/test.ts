@@ -83,6 +83,10 @@ async function nodeTests(paths: string[]): Promise<StageResult> {
   let failed = count(tap, /^# fail (\d+)$/m) + count(tap, /^# cancelled (\d+)$/m);
   // A crash before any summary, or a non-zero exit with no failure counted, is still a failure.
   if (code !== 0 && failed === 0) failed = 1;
+  if (!/^# tests \d+$/m.test(tap)) {
+    console.error(`no test summary in ${tapFile}: counting the stage as failed`);
+    failed = Math.max(failed, 1);
+  }
   return {
     name: "node tests",
     passed,
