@@ -34,11 +34,10 @@ export async function closeRound(key: RoundKey, deps: AggregateWorkerDeps): Prom
   const plan = await deps.book.getPlan(key);
   if (plan === undefined) throw new Error(`no plan for round ${key.taskId}/${key.round}`);
   const started = performance.now();
-  await deps.book.markClosed(key);
-  const arrived = await deps.book.listUpdates(key);
+  const { updates: arrived, failures } = await deps.book.closeAndCollect(key);
   const onTime = arrived.filter((update) => update.receivedAt <= plan.deadline);
-  const dropped = plan.holders.filter((h) => !onTime.some((u) => u.holderId === h));
-  const failures = await deps.book.listFailures(key);
+  const onTimeHolders = new Set(onTime.map((u) => u.holderId));
+  const dropped = plan.holders.filter((h) => !onTimeHolders.has(h));
   const base = {
     taskId: key.taskId,
     round: key.round,

@@ -1,7 +1,10 @@
 import type { Redis } from "ioredis";
 import type {
+  ClosedRound,
   FailureRecord,
+  HolderStanding,
   RecordOutcome,
+  RecordReceipt,
   RoundBook,
   RoundKey,
   RoundPlan,
@@ -12,25 +15,53 @@ import type {
 /**
  * Refuses updates once the round is closed and keeps only the first update
  * per holder, in one atomic step, so a retried or duplicated train job is
- * counted once even when two copies finish at the same moment.
+ * counted once even when two copies finish at the same moment. It also
+ * answers how many updates the round holds (HLEN is O(1)) against the target
+ * written at `openRound`, so no train job ever lists the round's updates.
+ * KEYS: closed, updates, target. ARGV: holder id, record.
  */
 const recordUpdateScript = `
-if redis.call("EXISTS", KEYS[1]) == 1 then return "closed" end
-if redis.call("HSETNX", KEYS[2], ARGV[1], ARGV[2]) == 1 then return "recorded" end
-return "duplicate"
+if redis.call("EXISTS", KEYS[1]) == 1 then return {"closed", 0, 0} end
+if redis.call("HSETNX", KEYS[2], ARGV[1], ARGV[2]) == 0 then
+  return {"duplicate", redis.call("HLEN", KEYS[2]), 0}
+end
+local recorded = redis.call("HLEN", KEYS[2])
+local target = tonumber(redis.call("GET", KEYS[3]) or "0")
+if target > 0 and recorded >= target then return {"recorded", recorded, 1} end
+return {"recorded", recorded, 0}
 `;
+
+type RecordReply = [RecordOutcome, number, number];
+
+const parseAll = <T extends { holderId: string }>(raws: string[]): T[] =>
+  raws.map((raw) => JSON.parse(raw) as T).sort((a, b) => a.holderId.localeCompare(b.holderId));
+
+type ScriptedRedis = Redis & {
+  agoraRecordUpdate(...args: string[]): Promise<RecordReply>;
+};
+
+/**
+ * Registers the script as a command: ioredis then sends EVALSHA (not the
+ * script's text with every update) and falls back to EVAL after NOSCRIPT.
+ */
+function withScripts(redis: Redis): ScriptedRedis {
+  if (!("agoraRecordUpdate" in redis)) {
+    redis.defineCommand("agoraRecordUpdate", { numberOfKeys: 3, lua: recordUpdateScript });
+  }
+  return redis as ScriptedRedis;
+}
 
 /**
  * RoundBook over Redis, under the queue prefix:
- * `<prefix>:fl:<task>:<round>:{plan,updates,failures,closed,result}`.
+ * `<prefix>:fl:<task>:<round>:{plan,target,updates,failures,closed,result}`.
  */
 export class RedisRoundBook implements RoundBook {
-  readonly #redis: Redis;
+  readonly #redis: ScriptedRedis;
   readonly #prefix: string;
 
   /** `redis` is a `client` connection; `prefix` is the deployment's queue prefix. */
   constructor(redis: Redis, prefix: string) {
-    this.#redis = redis;
+    this.#redis = withScripts(redis);
     this.#prefix = prefix;
   }
 
@@ -39,8 +70,13 @@ export class RedisRoundBook implements RoundBook {
   }
 
   async openRound(plan: RoundPlan): Promise<boolean> {
-    const set = await this.#redis.set(this.#key(plan, "plan"), JSON.stringify(plan), "NX");
-    return set === "OK";
+    // Both NX in one transaction: the target always belongs to the plan that won.
+    const replies = await this.#redis
+      .multi()
+      .set(this.#key(plan, "plan"), JSON.stringify(plan), "NX")
+      .set(this.#key(plan, "target"), String(plan.targetUpdates), "NX")
+      .exec();
+    return replies?.[0]?.[1] === "OK";
   }
 
   async getPlan(key: RoundKey): Promise<RoundPlan | undefined> {
@@ -48,16 +84,15 @@ export class RedisRoundBook implements RoundBook {
     return raw === null ? undefined : (JSON.parse(raw) as RoundPlan);
   }
 
-  async recordUpdate(key: RoundKey, update: UpdateRecord): Promise<RecordOutcome> {
-    const outcome = await this.#redis.eval(
-      recordUpdateScript,
-      2,
+  async recordUpdate(key: RoundKey, update: UpdateRecord): Promise<RecordReceipt> {
+    const [outcome, recorded, reached] = await this.#redis.agoraRecordUpdate(
       this.#key(key, "closed"),
       this.#key(key, "updates"),
+      this.#key(key, "target"),
       update.holderId,
       JSON.stringify(update),
     );
-    return outcome as RecordOutcome;
+    return { outcome, recorded, reachedTarget: reached === 1 };
   }
 
   async getUpdate(key: RoundKey, holderId: string): Promise<UpdateRecord | undefined> {
@@ -65,11 +100,21 @@ export class RedisRoundBook implements RoundBook {
     return raw === null ? undefined : (JSON.parse(raw) as UpdateRecord);
   }
 
+  async standing(key: RoundKey, holderId: string): Promise<HolderStanding> {
+    const replies = await this.#redis
+      .multi()
+      .hget(this.#key(key, "updates"), holderId)
+      .exists(this.#key(key, "closed"))
+      .exec();
+    const raw = replies?.[0]?.[1] as string | null;
+    return {
+      ...(raw != null && { update: JSON.parse(raw) as UpdateRecord }),
+      closed: replies?.[1]?.[1] === 1,
+    };
+  }
+
   async listUpdates(key: RoundKey): Promise<UpdateRecord[]> {
-    const all = await this.#redis.hvals(this.#key(key, "updates"));
-    return all
-      .map((raw) => JSON.parse(raw) as UpdateRecord)
-      .sort((a, b) => a.holderId.localeCompare(b.holderId));
+    return parseAll(await this.#redis.hvals(this.#key(key, "updates")));
   }
 
   async recordFailure(key: RoundKey, failure: FailureRecord): Promise<void> {
@@ -77,10 +122,7 @@ export class RedisRoundBook implements RoundBook {
   }
 
   async listFailures(key: RoundKey): Promise<FailureRecord[]> {
-    const all = await this.#redis.hvals(this.#key(key, "failures"));
-    return all
-      .map((raw) => JSON.parse(raw) as FailureRecord)
-      .sort((a, b) => a.holderId.localeCompare(b.holderId));
+    return parseAll(await this.#redis.hvals(this.#key(key, "failures")));
   }
 
   async markClosed(key: RoundKey): Promise<boolean> {
@@ -89,6 +131,24 @@ export class RedisRoundBook implements RoundBook {
 
   async isClosed(key: RoundKey): Promise<boolean> {
     return (await this.#redis.exists(this.#key(key, "closed"))) === 1;
+  }
+
+  async closeAndCollect(key: RoundKey): Promise<ClosedRound> {
+    const replies = await this.#redis
+      .multi()
+      .set(this.#key(key, "closed"), String(Date.now()), "NX")
+      .hvals(this.#key(key, "updates"))
+      .hvals(this.#key(key, "failures"))
+      .exec();
+    const [closed, updates, failures] = (replies ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return value;
+    });
+    return {
+      closedNow: closed === "OK",
+      updates: parseAll<UpdateRecord>(updates as string[]),
+      failures: parseAll<FailureRecord>(failures as string[]),
+    };
   }
 
   async saveResult(result: RoundResult): Promise<RoundResult> {

@@ -87,11 +87,11 @@ export async function runTrainJob(raw: unknown, deps: TrainWorkerDeps): Promise<
     });
   }
   const key = { taskId: job.taskId, round: job.round };
-  const existing = await deps.book.getUpdate(key, job.holderId);
+  const { update: existing, closed } = await deps.book.standing(key, job.holderId);
   if (existing !== undefined) {
     return { status: "duplicate", updateHash: existing.updateHash, samples: existing.samples };
   }
-  if (Date.now() > job.deadline || (await deps.book.isClosed(key))) return { status: "late" };
+  if (Date.now() > job.deadline || closed) return { status: "late" };
 
   const global = await getWeights(deps.blobs, job.globalModelHash);
   const data = await deps.data.load(job.holderId);
@@ -115,7 +115,7 @@ export async function runTrainJob(raw: unknown, deps: TrainWorkerDeps): Promise<
     update = add(start, delta);
   }
   const updateHash = await putWeights(deps.blobs, update);
-  const outcome = await deps.book.recordUpdate(key, {
+  const receipt = await deps.book.recordUpdate(key, {
     holderId: job.holderId,
     updateHash,
     tier: job.modelTier,
@@ -132,14 +132,9 @@ export async function runTrainJob(raw: unknown, deps: TrainWorkerDeps): Promise<
     trainSeconds: trained.trainSeconds,
     backend: trained.backend,
   };
-  if (outcome === "recorded") {
-    const plan = await deps.book.getPlan(key);
-    const count = (await deps.book.listUpdates(key)).length;
-    if (plan !== undefined && count >= plan.targetUpdates) {
-      await deps.flows.requestClose(key, "quorum");
-    }
-  }
-  return { status: outcome, ...report };
+  // The book counts the round's updates as it records them: no job lists the round.
+  if (receipt.reachedTarget) await deps.flows.requestClose(key, "quorum");
+  return { status: receipt.outcome, ...report };
 }
 
 /** The BullMQ processor: records the holder's failure once its last attempt fails. */

@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { Queue, type Worker } from "bullmq";
 import pino from "pino";
 import { loadConfig } from "../services/config/config.ts";
+import { CachedBlobStore } from "../services/learning/blobs/cached-blob-store.ts";
 import { FileBlobStore } from "../services/learning/blobs/file-blob-store.ts";
 import {
   type HolderDataSource,
@@ -56,7 +57,8 @@ export async function startHolderWorker(options: HolderWorkerOptions) {
     holderId: options.holderId,
     connection: blocking,
     prefix,
-    blobs: FileBlobStore.inDataDir(config.AGORA_DATA_DIR),
+    // A holder trains every round from a global model it fetched once and verified.
+    blobs: new CachedBlobStore(FileBlobStore.inDataDir(config.AGORA_DATA_DIR)),
     book,
     data: options.data ?? demoDataSource(env),
     flows,

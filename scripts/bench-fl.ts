@@ -4,14 +4,18 @@
  *
  * 1. FedAvg, MNIST 2NN, 100 holders, C = 0.1, B = 10, E = 1 and 5, pathological
  *    non-IID split (2 label shards per holder), against centralized training on
- *    the same examples.
+ *    the same examples. The learning rate comes from a short sweep (FedAvg E = 1
+ *    on the validation set); centralized training runs until validation accuracy
+ *    stops improving; FedAvg runs are scored on the validation set every few
+ *    rounds and on the test set at the end.
  * 2. 30% Byzantine holders (sign flip or scaled noise), IID split: FedAvg,
  *    coordinate median, trimmed mean and Krum against a clean FedAvg run.
  * 3. Orchestration overhead of real BullMQ round flows at 10 and 100 holders/round.
  * 4. Training samples/s per available backend and model.
  *
- * Round counts are set for a 2-core machine; override with BENCH_FL_ROUNDS_E5,
- * BENCH_FL_ROUNDS_E1, BENCH_FL_ATTACK_ROUNDS, BENCH_FL_CENTRAL_EPOCHS.
+ * Round counts are set for about 15 minutes on a 2-core machine; override with
+ * BENCH_FL_ROUNDS_E5, BENCH_FL_ROUNDS_E1, BENCH_FL_SWEEP_ROUNDS,
+ * BENCH_FL_ATTACK_ROUNDS, BENCH_FL_CENTRAL_EPOCHS (the most epochs).
  */
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import * as tf from "@tensorflow/tfjs";
@@ -24,6 +28,7 @@ import { RoundFlows } from "../queues/round-flows.ts";
 import { RoundProgressChannel } from "../queues/round-progress.ts";
 import { startTrainWorker } from "../queues/train-worker.ts";
 import { backendNames, chooseBackend } from "../services/learning/backend/choose-backend.ts";
+import { CachedBlobStore } from "../services/learning/blobs/cached-blob-store.ts";
 import { FileBlobStore } from "../services/learning/blobs/file-blob-store.ts";
 import { putWeights } from "../services/learning/blobs/weight-blobs.ts";
 import { type Dataset, subset } from "../services/learning/data/dataset.ts";
@@ -33,7 +38,11 @@ import { loadMnist } from "../services/learning/data/mnist.ts";
 import type { ModelKind } from "../services/learning/models/architecture.ts";
 import { initialWeights } from "../services/learning/models/build-model.ts";
 import { clearModelPool } from "../services/learning/models/model-pool.ts";
-import { type Attack, simulateRounds } from "../services/learning/simulation/simulate-rounds.ts";
+import {
+  type Attack,
+  type RoundAccuracy,
+  simulateRounds,
+} from "../services/learning/simulation/simulate-rounds.ts";
 import { createStrategy } from "../services/learning/strategies/create-strategy.ts";
 import { evaluateWeights } from "../services/learning/training/evaluate.ts";
 import { trainLocally } from "../services/learning/training/local-train.ts";
@@ -44,13 +53,19 @@ const config = {
   holders: 100,
   clientsPerRound: 10,
   batchSize: 10,
-  learningRate: 0.05,
+  learningRateSweep: [0.02, 0.05, 0.1],
+  sweepRounds: env("BENCH_FL_SWEEP_ROUNDS", 20),
+  /** The robustness runs keep the rate their targets were set with. */
+  attackLearningRate: 0.05,
   validationSize: 1000,
   testSize: 1000,
-  roundsE5: env("BENCH_FL_ROUNDS_E5", 30),
-  roundsE1: env("BENCH_FL_ROUNDS_E1", 60),
+  roundsE5: env("BENCH_FL_ROUNDS_E5", 200),
+  roundsE1: env("BENCH_FL_ROUNDS_E1", 100),
+  evaluateEvery: 5,
   attackRounds: env("BENCH_FL_ATTACK_ROUNDS", 20),
-  centralEpochs: env("BENCH_FL_CENTRAL_EPOCHS", 5),
+  centralEpochs: env("BENCH_FL_CENTRAL_EPOCHS", 20),
+  /** Centralized training stops after this many epochs without a better validation accuracy. */
+  centralPatience: 3,
   overheadRounds: 2,
   seed: "bench-fl",
 };
@@ -80,12 +95,51 @@ function splitOf(kind: "shards" | "iid") {
   };
 }
 
-// 1. Centralized baseline on exactly the holders' examples.
+const sectionSeconds: Record<string, number> = {};
+let sectionStarted = performance.now();
+const endSection = (name: string) => {
+  sectionSeconds[name] = (performance.now() - sectionStarted) / 1000;
+  sectionStarted = performance.now();
+};
 const nonIid = splitOf("shards");
+const roundsTo = (curve: RoundAccuracy[], target: number) =>
+  curve.find((point) => point.accuracy >= target)?.rounds ?? null;
+
+// 0. Learning rate: a short FedAvg E = 1 run per candidate, judged on the validation set.
+const sweep: { learning_rate: number; validation_acc: number; curve: RoundAccuracy[] }[] = [];
+for (const learningRate of config.learningRateSweep) {
+  const run = await simulateRounds({
+    model,
+    strategy: createStrategy({ name: "fedavg" }),
+    holders: nonIid.holders,
+    clientsPerRound: config.clientsPerRound,
+    rounds: config.sweepRounds,
+    localEpochs: 1,
+    batchSize: config.batchSize,
+    learningRate,
+    initial,
+    evaluation: nonIid.validation,
+    evaluateEvery: config.evaluateEvery,
+    seed: `${config.seed}|sweep`,
+  });
+  // Mean of the last two evaluations: non-IID curves jump from round to round.
+  const tail = run.curve.slice(-2);
+  const score = tail.reduce((sum, p) => sum + p.accuracy, 0) / tail.length;
+  sweep.push({ learning_rate: learningRate, validation_acc: score, curve: run.curve });
+  log(`sweep lr ${learningRate}: validation ${pct(score)}`);
+}
+const learningRate = sweep.reduce((best, entry) =>
+  entry.validation_acc > best.validation_acc ? entry : best,
+).learning_rate;
+log(`learning rate: ${learningRate}`);
+endSection("lr_sweep");
+
+// 1. Centralized baseline on exactly the holders' examples, until validation stops improving.
 let central = initial;
-const centralPerEpoch: number[] = [];
+let centralBest = { epoch: 0, validation: 0, weights: initial };
+const centralPerEpoch: { epoch: number; validation_acc: number; test_acc: number }[] = [];
 const centralData: Dataset = subset(mnist, nonIid.pool);
-for (let epoch = 0; epoch < config.centralEpochs; epoch++) {
+for (let epoch = 1; epoch <= config.centralEpochs; epoch++) {
   const trained = await trainLocally({
     kind: model,
     tier: 0,
@@ -93,17 +147,23 @@ for (let epoch = 0; epoch < config.centralEpochs; epoch++) {
     data: centralData,
     epochs: 1,
     batchSize: config.batchSize,
-    learningRate: config.learningRate,
+    learningRate,
     seed: `central|${epoch}`,
   });
   central = trained.weights;
-  centralPerEpoch.push(evaluateWeights(model, central, nonIid.test).accuracy);
-  log(`centralized epoch ${epoch + 1}: ${pct(centralPerEpoch.at(-1))}`);
+  const validation = evaluateWeights(model, central, nonIid.validation).accuracy;
+  const test = evaluateWeights(model, central, nonIid.test).accuracy;
+  centralPerEpoch.push({ epoch, validation_acc: validation, test_acc: test });
+  log(`centralized epoch ${epoch}: validation ${pct(validation)}, test ${pct(test)}`);
+  if (validation > centralBest.validation) centralBest = { epoch, validation, weights: central };
+  if (epoch - centralBest.epoch >= config.centralPatience) break;
 }
-const centralizedAcc = centralPerEpoch.at(-1) ?? 0;
+const centralizedAcc = evaluateWeights(model, centralBest.weights, nonIid.test).accuracy;
+endSection("centralized");
 
 // FedAvg on the pathological split, E = 5 and E = 1.
-const fedavgRuns: Record<string, number[]> = {};
+const fedavgCurves: Record<string, RoundAccuracy[]> = {};
+const fedavgTest: Record<string, number> = {};
 for (const [epochs, rounds] of [
   [5, config.roundsE5],
   [1, config.roundsE1],
@@ -116,22 +176,26 @@ for (const [epochs, rounds] of [
     rounds,
     localEpochs: epochs,
     batchSize: config.batchSize,
-    learningRate: config.learningRate,
+    learningRate,
     initial,
-    evaluation: nonIid.test,
+    evaluation: nonIid.validation,
+    evaluateEvery: config.evaluateEvery,
     seed: `${config.seed}|e${epochs}`,
     onRound: (round, accuracy) => {
-      if (round % 10 === 9) log(`fedavg E=${epochs} round ${round + 1}: ${pct(accuracy)}`);
+      if ((round + 1) % 25 === 0) log(`fedavg E=${epochs} round ${round + 1}: ${pct(accuracy)}`);
     },
   });
-  fedavgRuns[`E${epochs}`] = run.accuracyPerRound;
+  fedavgCurves[`E${epochs}`] = run.curve;
+  fedavgTest[`E${epochs}`] = evaluateWeights(model, run.final, nonIid.test).accuracy;
+  log(`fedavg E=${epochs} after ${rounds} rounds: test ${pct(fedavgTest[`E${epochs}`])}`);
+  endSection(`fedavg_e${epochs}`);
 }
-const roundsTo = (curve: number[], target: number) => {
-  const index = curve.findIndex((accuracy) => accuracy >= target);
-  return index < 0 ? null : index + 1;
-};
-const e5 = fedavgRuns.E5 ?? [];
-const e1 = fedavgRuns.E1 ?? [];
+const e5 = fedavgCurves.E5 ?? [];
+const e1 = fedavgCurves.E1 ?? [];
+const e5Test = fedavgTest.E5 ?? 0;
+const e1Test = fedavgTest.E1 ?? 0;
+// Thresholds on the validation set, where both curves are measured.
+const centralMinus1 = centralBest.validation - 0.01;
 
 // 2. Byzantine holders, IID split.
 const iid = splitOf("iid");
@@ -159,16 +223,18 @@ for (const [label, spec, withAttackers] of [
     rounds: config.attackRounds,
     localEpochs: 1,
     batchSize: config.batchSize,
-    learningRate: config.learningRate,
+    learningRate: config.attackLearningRate,
     initial,
     evaluation: iid.test,
+    evaluateEvery: config.attackRounds,
     seed: `${config.seed}|attack`,
     ...(withAttackers && { attackers }),
   });
-  robust[label] = run.accuracyPerRound.at(-1) ?? 0;
+  robust[label] = run.curve.at(-1)?.accuracy ?? 0;
   log(`attack30 ${label}: ${pct(robust[label])}`);
 }
 const bestRobust = Math.max(robust.median ?? 0, robust.trimmed_mean ?? 0, robust.krum ?? 0);
+endSection("attack");
 
 // 3. Orchestration overhead through real BullMQ flows.
 async function measureOverhead(perRound: number) {
@@ -178,6 +244,9 @@ async function measureOverhead(perRound: number) {
   const client = createRedisConnection({ url, role: "client" });
   const shared = createRedisConnection({ url, role: "worker" });
   const blobs = new FileBlobStore(blobDir);
+  // As deployed: a holder caches the global model it verified; the aggregator
+  // reads and verifies every update from the store.
+  const holderBlobs = new CachedBlobStore(blobs);
   const book = new RedisRoundBook(client, prefix);
   const progress = new RoundProgressChannel(client, prefix);
   const aggregateQueue = new Queue(queueNames.aggregate, { connection: shared, prefix });
@@ -192,7 +261,15 @@ async function measureOverhead(perRound: number) {
   const workers: Worker[] = [
     startAggregateWorker({ connection: shared, prefix, blobs, book, flows, progress }),
     ...holderIds.map((holderId) =>
-      startTrainWorker({ holderId, connection: shared, prefix, blobs, book, data, flows }),
+      startTrainWorker({
+        holderId,
+        connection: shared,
+        prefix,
+        blobs: holderBlobs,
+        book,
+        data,
+        flows,
+      }),
     ),
   ];
   let global = await putWeights(blobs, initial);
@@ -208,7 +285,7 @@ async function measureOverhead(perRound: number) {
       strategy: { name: "fedavg" },
       localEpochs: 1,
       batchSize: config.batchSize,
-      learningRate: config.learningRate,
+      learningRate,
       dp: null,
       globalModelHash: global,
       holders,
@@ -253,6 +330,7 @@ const overhead10 = await measureOverhead(10);
 log(`overhead at 10/round: ${pct(overhead10.overhead_ratio)}`);
 const overhead100 = await measureOverhead(100);
 log(`overhead at 100/round: ${pct(overhead100.overhead_ratio)}`);
+endSection("overhead");
 
 // 4. Samples/s per backend and model.
 const samplesPerS: Record<string, Record<string, number | string>> = {};
@@ -282,7 +360,7 @@ for (const name of backendNames) {
         data,
         epochs: 1,
         batchSize: config.batchSize,
-        learningRate: config.learningRate,
+        learningRate,
         seed: "speed",
       });
       entry[kind] = Number((trained.samples / trained.trainSeconds).toFixed(1));
@@ -293,6 +371,7 @@ for (const name of backendNames) {
 }
 clearModelPool();
 await tf.setBackend(backend.backend);
+endSection("samples_per_s");
 
 const results = {
   benchmark: "fl",
@@ -300,17 +379,22 @@ const results = {
   machine: { cpus: (await import("node:os")).cpus().length, node: process.versions.node },
   backend: backend.backend,
   config: { ...config, model, partition: "shards (2 per holder)", attack_partition: "iid" },
+  learning_rate: learningRate,
+  learning_rate_sweep: sweep,
   centralized_acc: centralizedAcc,
+  centralized_best_epoch: centralBest.epoch,
+  centralized_validation_acc: centralBest.validation,
   centralized_acc_per_epoch: centralPerEpoch,
-  fedavg_noniid_acc: e5.at(-1) ?? null,
-  fedavg_noniid_acc_e1: e1.at(-1) ?? null,
+  fedavg_noniid_acc: e5Test,
+  fedavg_noniid_acc_e1: e1Test,
   rounds_to_95: roundsTo(e5, 0.95),
   rounds_to_95_by_epochs: { E1: roundsTo(e1, 0.95), E5: roundsTo(e5, 0.95) },
   rounds_to_centralized_minus_1: {
-    E1: roundsTo(e1, centralizedAcc - 0.01),
-    E5: roundsTo(e5, centralizedAcc - 0.01),
+    target_validation_acc: centralMinus1,
+    E1: roundsTo(e1, centralMinus1),
+    E5: roundsTo(e5, centralMinus1),
   },
-  accuracy_per_round: fedavgRuns,
+  validation_curve: fedavgCurves,
   clean_acc: robust.clean,
   attack30_fedavg_acc: robust.fedavg,
   attack30_median_acc: robust.median,
@@ -322,15 +406,17 @@ const results = {
   overhead: { per_round_10: overhead10, per_round_100: overhead100 },
   samples_per_s: samplesPerS,
   targets: {
-    fedavg_within_1_5_points: centralizedAcc - (e5.at(-1) ?? 0) <= 0.015,
+    fedavg_within_1_5_points: centralizedAcc - e5Test <= 0.015,
     best_robust_within_3_points: (robust.clean ?? 0) - bestRobust <= 0.03,
     fedavg_degrades_under_attack: (robust.fedavg ?? 0) < (robust.clean ?? 0) - 0.03,
     overhead_at_most_5_percent_at_100: overhead100.overhead_ratio <= 0.05,
   },
   notes: [
-    "Accuracy runs call the same local training and strategies as the queue workers, in-process; accuracies are on the owner's test set (1,000 digits disjoint from all holders).",
+    "Accuracy runs call the same local training and strategies as the queue workers, in-process. Curves, the learning-rate sweep, early stopping and rounds-to-X use the owner's validation set; final accuracies use the test set (1,000 digits each, disjoint from each other and from all holders).",
+    "The learning rate is chosen by the sweep and used for centralized and FedAvg training alike; the robustness runs keep attackLearningRate.",
     "Overhead runs go through real BullMQ flows and Redis with all holder workers in this one process, so their training is serial: overhead = round wall time minus summed training time, over wall time.",
   ],
+  section_seconds: sectionSeconds,
   seconds: (performance.now() - started) / 1000,
 };
 await mkdir("bench/results", { recursive: true });
@@ -338,9 +424,10 @@ await writeFile("bench/results/fl.json", `${JSON.stringify(results, null, 2)}\n`
 
 const rows: [string, string][] = [
   ["backend", backend.backend],
-  ["centralized accuracy", pct(centralizedAcc)],
-  [`FedAvg non-IID E=5 (${config.roundsE5} rounds)`, pct(e5.at(-1))],
-  [`FedAvg non-IID E=1 (${config.roundsE1} rounds)`, pct(e1.at(-1))],
+  ["learning rate (sweep)", String(learningRate)],
+  [`centralized accuracy (epoch ${centralBest.epoch})`, pct(centralizedAcc)],
+  [`FedAvg non-IID E=5 (${config.roundsE5} rounds)`, pct(e5Test)],
+  [`FedAvg non-IID E=1 (${config.roundsE1} rounds)`, pct(e1Test)],
   ["rounds to 95% (E=1 / E=5)", `${roundsTo(e1, 0.95) ?? "—"} / ${roundsTo(e5, 0.95) ?? "—"}`],
   [
     "rounds to centralized − 1pt (E=1 / E=5)",

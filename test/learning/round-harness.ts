@@ -8,6 +8,7 @@ import { RedisRoundBook } from "../../queues/redis-round-book.ts";
 import { RoundFlows, type RoundStart } from "../../queues/round-flows.ts";
 import { RoundProgressChannel } from "../../queues/round-progress.ts";
 import { startTrainWorker } from "../../queues/train-worker.ts";
+import { CachedBlobStore } from "../../services/learning/blobs/cached-blob-store.ts";
 import { FileBlobStore } from "../../services/learning/blobs/file-blob-store.ts";
 import { putWeights } from "../../services/learning/blobs/weight-blobs.ts";
 import { MnistDemoDataSource } from "../../services/learning/data/holder-data-source.ts";
@@ -32,6 +33,8 @@ export async function startRoundHarness() {
   };
   const client = connect("client");
   const blobs = new FileBlobStore(blobDir);
+  // Holder workers share a cache, as one holder process does; the aggregator reads the files.
+  const holderBlobs = new CachedBlobStore(blobs);
   const book = new RedisRoundBook(client, prefix);
   const progress = new RoundProgressChannel(client, prefix);
   const aggregateQueue = new Queue(queueNames.aggregate, { connection: connect("worker"), prefix });
@@ -76,7 +79,7 @@ export async function startRoundHarness() {
         holderId,
         connection: connect("worker"),
         prefix,
-        blobs,
+        blobs: holderBlobs,
         book,
         data,
         flows,

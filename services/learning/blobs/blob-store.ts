@@ -7,7 +7,10 @@
 export interface BlobStore {
   /** Stores bytes and returns their SHA-256 hex name; storing the same bytes again is a no-op. */
   put(bytes: Uint8Array): Promise<string>;
-  /** The bytes named `hash`; AgoraError `not_found` when absent, `internal` when corrupt. */
+  /**
+   * The bytes named `hash`, verified against it; the caller owns them (no
+   * other reader sees changes). AgoraError `not_found` when absent, `internal` when corrupt.
+   */
   get(hash: string): Promise<Uint8Array>;
   has(hash: string): Promise<boolean>;
 }

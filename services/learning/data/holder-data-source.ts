@@ -37,14 +37,21 @@ export class MnistDemoDataSource implements HolderDataSource {
     this.split = federatedSplit(loadMnist(), { ...options, holders: holderIds.length });
   }
 
+  /** Each holder's share, cut once: every round's job trains on the same examples (read-only). */
+  readonly #loaded = new Map<string, Dataset>();
+
   async load(holderId: string): Promise<Dataset> {
+    const loaded = this.#loaded.get(holderId);
+    if (loaded !== undefined) return loaded;
     const index = this.holderIds.indexOf(holderId);
     if (index < 0) {
       throw new AgoraError("not_found", "Holder has no data here", {
         detail: `"${holderId}" is not one of this split's holders.`,
       });
     }
-    return holderDataset(loadMnist(), this.split, index);
+    const data = holderDataset(loadMnist(), this.split, index);
+    this.#loaded.set(holderId, data);
+    return data;
   }
 
   ownerData(): OwnerData {

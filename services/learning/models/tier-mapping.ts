@@ -50,6 +50,8 @@ function stridesOf(shape: number[]): number[] {
 export function extractTier(full: Float32Array, kind: ModelKind, tier: number): Float32Array {
   assertLength(full, parameterCount(kind, 0), "full model");
   const map = tierIndexMap(kind, tier);
+  // The full tier maps every coordinate to itself: a plain copy, not a gather.
+  if (map.length === full.length) return full.slice();
   const sub = new Float32Array(map.length);
   for (let i = 0; i < map.length; i++) sub[i] = full[map[i] as number] as number;
   return sub;

@@ -65,13 +65,40 @@ export interface RoundResult extends RoundKey {
 
 export type RecordOutcome = "recorded" | "duplicate" | "closed";
 
+/** What recording an update did, counted by the store so no caller has to list the round. */
+export interface RecordReceipt {
+  outcome: RecordOutcome;
+  /** Updates recorded for the round so far, this one included when it was recorded. */
+  recorded: number;
+  /** This update was recorded and the round now holds at least `targetUpdates` (over-commit quorum). */
+  reachedTarget: boolean;
+}
+
+/** What a train job checks before it trains: its own earlier update, and whether the round closed. */
+export interface HolderStanding {
+  update?: UpdateRecord;
+  closed: boolean;
+}
+
+/** What the aggregate step reads, atomically with closing the round: nothing can slip in between. */
+export interface ClosedRound {
+  /** True for the call that closed it. */
+  closedNow: boolean;
+  /** Sorted by holder id. */
+  updates: UpdateRecord[];
+  /** Sorted by holder id. */
+  failures: FailureRecord[];
+}
+
 export interface RoundBook {
   /** Writes the plan once; a second call with the same key keeps the first. */
   openRound(plan: RoundPlan): Promise<boolean>;
   getPlan(key: RoundKey): Promise<RoundPlan | undefined>;
   /** Idempotent: the first record for (task, round, holder) wins; refused once the round is closed. */
-  recordUpdate(key: RoundKey, update: UpdateRecord): Promise<RecordOutcome>;
+  recordUpdate(key: RoundKey, update: UpdateRecord): Promise<RecordReceipt>;
   getUpdate(key: RoundKey, holderId: string): Promise<UpdateRecord | undefined>;
+  /** `getUpdate` and `isClosed` in one round trip. */
+  standing(key: RoundKey, holderId: string): Promise<HolderStanding>;
   listUpdates(key: RoundKey): Promise<UpdateRecord[]>;
   /** Records a holder's final failure (after its retries); first one wins. */
   recordFailure(key: RoundKey, failure: FailureRecord): Promise<void>;
@@ -79,6 +106,8 @@ export interface RoundBook {
   /** Closes the round to further updates; true for the call that closed it. */
   markClosed(key: RoundKey): Promise<boolean>;
   isClosed(key: RoundKey): Promise<boolean>;
+  /** `markClosed`, `listUpdates` and `listFailures` as one atomic step. */
+  closeAndCollect(key: RoundKey): Promise<ClosedRound>;
   /** Stores the result unless one exists; returns the stored one. */
   saveResult(result: RoundResult): Promise<RoundResult>;
   getResult(key: RoundKey): Promise<RoundResult | undefined>;

@@ -18,16 +18,29 @@ export interface SimulationOptions {
   batchSize: number;
   learningRate: number;
   initial: Float32Array;
+  /** Scored every `evaluateEvery` rounds and after the last (the owner's validation set). */
   evaluation: Dataset;
+  /**
+   * Rounds between evaluations; long runs evaluate every k rounds to save time.
+   * @default 1
+   */
+  evaluateEvery?: number;
   seed: string;
   /** Holder index → attack, for holders that misbehave. */
   attackers?: Map<number, Attack>;
+  /** Called after each evaluated round. */
   onRound?: (round: number, accuracy: number) => void;
 }
 
+/** Accuracy on the evaluation set after `rounds` rounds. */
+export interface RoundAccuracy {
+  rounds: number;
+  accuracy: number;
+}
+
 export interface SimulationResult {
-  /** Evaluation accuracy after each round, in [0, 1]. */
-  accuracyPerRound: number[];
+  /** Evaluation accuracy, in [0, 1], at every evaluated round; the last entry is after the final round. */
+  curve: RoundAccuracy[];
   final: Float32Array;
   trainSeconds: number;
   aggregateSeconds: number;
@@ -40,7 +53,8 @@ export interface SimulationResult {
  */
 export async function simulateRounds(options: SimulationOptions): Promise<SimulationResult> {
   let global = options.initial;
-  const accuracyPerRound: number[] = [];
+  const curve: RoundAccuracy[] = [];
+  const every = Math.max(1, Math.floor(options.evaluateEvery ?? 1));
   const indices = options.holders.map((_, i) => i);
   let trainSeconds = 0;
   let aggregateSeconds = 0;
@@ -72,11 +86,12 @@ export async function simulateRounds(options: SimulationOptions): Promise<Simula
     const started = performance.now();
     global = options.strategy.aggregate(round, replies, [], global).weights;
     aggregateSeconds += (performance.now() - started) / 1000;
+    if ((round + 1) % every !== 0 && round + 1 !== options.rounds) continue;
     const { accuracy } = evaluateWeights(options.model, global, options.evaluation);
-    accuracyPerRound.push(accuracy);
+    curve.push({ rounds: round + 1, accuracy });
     options.onRound?.(round, accuracy);
   }
-  return { accuracyPerRound, final: global, trainSeconds, aggregateSeconds };
+  return { curve, final: global, trainSeconds, aggregateSeconds };
 }
 
 /** Sign flip: send the update pushed 4× the other way. Scaled noise: N(0, 1) per coordinate. */
