@@ -1,4 +1,5 @@
 import { assertReplies, plainInstructions } from "./checks.ts";
+import { reduceSortedColumns } from "./sorted-columns.ts";
 import type { AggregateOutcome, FitReply, Strategy } from "./strategy.ts";
 
 /** Coordinate-wise median (Yin et al. 2018): each coordinate ignores outlying updates. */
@@ -17,17 +18,12 @@ export class CoordinateMedian implements Strategy {
   ): AggregateOutcome {
     assertReplies(this.name, replies, global);
     const n = replies.length;
-    const column = new Float64Array(n);
-    const out = new Float32Array(global.length);
     const middle = n >> 1;
-    for (let i = 0; i < out.length; i++) {
-      for (let r = 0; r < n; r++) column[r] = (replies[r] as FitReply).weights[i] as number;
-      column.sort();
-      out[i] =
-        n % 2 === 1
-          ? (column[middle] as number)
-          : ((column[middle - 1] as number) + (column[middle] as number)) / 2;
-    }
+    const out = reduceSortedColumns(replies, global.length, (column) =>
+      n % 2 === 1
+        ? (column[middle] as number)
+        : ((column[middle - 1] as number) + (column[middle] as number)) / 2,
+    );
     return { weights: out, used: replies.map((r) => r.holderId) };
   }
 }

@@ -1,5 +1,6 @@
 import { AgoraError } from "../../errors/agora-error.ts";
 import { assertReplies, plainInstructions } from "./checks.ts";
+import { reduceSortedColumns } from "./sorted-columns.ts";
 import type { AggregateOutcome, FitReply, Strategy } from "./strategy.ts";
 
 /**
@@ -33,15 +34,11 @@ export class TrimmedMean implements Strategy {
     const n = replies.length;
     const trim = Math.floor(this.beta * n);
     const kept = n - 2 * trim;
-    const column = new Float64Array(n);
-    const out = new Float32Array(global.length);
-    for (let i = 0; i < out.length; i++) {
-      for (let r = 0; r < n; r++) column[r] = (replies[r] as FitReply).weights[i] as number;
-      column.sort();
+    const out = reduceSortedColumns(replies, global.length, (column) => {
       let sum = 0;
       for (let r = trim; r < n - trim; r++) sum += column[r] as number;
-      out[i] = sum / kept;
-    }
+      return sum / kept;
+    });
     return { weights: out, used: replies.map((r) => r.holderId) };
   }
 }
