@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import { BidsRepository } from "./repositories/bids-repository.ts";
+import { ContributionsRepository } from "./repositories/contributions-repository.ts";
 import { HoldersRepository } from "./repositories/holders-repository.ts";
 import { IdempotencyKeysRepository } from "./repositories/idempotency-keys-repository.ts";
 import { LedgerRepository } from "./repositories/ledger-repository.ts";
@@ -15,6 +16,7 @@ export interface Repositories {
   holders: HoldersRepository;
   bids: BidsRepository;
   rounds: RoundsRepository;
+  contributions: ContributionsRepository;
   ledger: LedgerRepository;
   payouts: PayoutsRepository;
   idempotencyKeys: IdempotencyKeysRepository;
@@ -27,6 +29,7 @@ export function createRepositories(db: Kysely<Database>): Repositories {
     holders: new HoldersRepository(db),
     bids: new BidsRepository(db),
     rounds: new RoundsRepository(db),
+    contributions: new ContributionsRepository(db),
     ledger: new LedgerRepository(db),
     payouts: new PayoutsRepository(db),
     idempotencyKeys: new IdempotencyKeysRepository(db),
