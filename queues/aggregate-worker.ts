@@ -1,4 +1,4 @@
-import { type Job, Worker } from "bullmq";
+import { type Job, type Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { BlobStore } from "../services/learning/blobs/blob-store.ts";
 import { getWeights, putWeights } from "../services/learning/blobs/weight-blobs.ts";
@@ -9,7 +9,7 @@ import { createStrategy } from "../services/learning/strategies/create-strategy.
 import type { FitReply } from "../services/learning/strategies/strategy.ts";
 import type { Evaluation } from "../services/learning/training/evaluate.ts";
 import { queueNames } from "./names.ts";
-import { aggregateJobSchema } from "./payloads.ts";
+import { aggregateJobSchema, type RoundClosedJob, roundClosedJobId } from "./payloads.ts";
 import type { RoundFlows } from "./round-flows.ts";
 import type { RoundProgressChannel } from "./round-progress.ts";
 
@@ -20,6 +20,12 @@ export interface AggregateWorkerDeps {
   progress: RoundProgressChannel;
   /** Scores a new global model on the owner's validation set. */
   evaluate?: (model: string, weights: Float32Array) => Evaluation | Promise<Evaluation>;
+  /**
+   * The `round-closed` queue: when given, every closed round is announced
+   * there once (deterministic job id), for the consumer that archives it in
+   * the database, scores contributions and settles after the last round.
+   */
+  roundClosed?: Queue;
 }
 
 /**
@@ -93,6 +99,17 @@ export async function closeRound(key: RoundKey, deps: AggregateWorkerDeps): Prom
       ...(stored.accuracy !== undefined && { accuracy: stored.accuracy }),
       at: Date.now(),
     });
+  }
+  if (deps.roundClosed) {
+    const task = await deps.flows.getTask(stored.taskId);
+    const job: RoundClosedJob = {
+      taskId: stored.taskId,
+      round: stored.round,
+      status: stored.status,
+      lastRound:
+        stored.status === "failed" || task === undefined || stored.round + 1 >= task.rounds,
+    };
+    await deps.roundClosed.add("round-closed", job, { jobId: roundClosedJobId(job) });
   }
   await deps.flows.continueTask(stored);
   return stored;

@@ -7,6 +7,8 @@ import { AgoraError } from "../services/errors/agora-error.ts";
 export const queueNames = {
   /** Parent jobs of round flows: combine updates, evaluate, score, start the next round. */
   aggregate: "aggregate",
+  /** One job per closed round: archive it in the database, score contributions, settle after the last. */
+  roundClosed: "round-closed",
   /** Settlement pipeline after the last round. */
   settle: "settle",
   /** Inbound payment-rail events (Stripe webhooks, chain logs) processed off the request path. */

@@ -48,6 +48,19 @@ export const aggregateJobSchema = z.object({
 });
 export type AggregateJob = z.infer<typeof aggregateJobSchema>;
 
+/** A round closed (aggregated or failed); `lastRound` marks the task's final round. */
+export const roundClosedJobSchema = z.object({
+  taskId: id,
+  round: z.number().int().nonnegative(),
+  status: z.enum(["aggregated", "failed"]),
+  lastRound: z.boolean(),
+});
+export type RoundClosedJob = z.infer<typeof roundClosedJobSchema>;
+
+/** Deterministic id of a round's `round-closed` job. */
+export const roundClosedJobId = (job: Pick<RoundClosedJob, "taskId" | "round">): string =>
+  `closed|${job.taskId}|${job.round}`;
+
 export const settleJobSchema = z.object({ taskId: id });
 export type SettleJob = z.infer<typeof settleJobSchema>;
 
