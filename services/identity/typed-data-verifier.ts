@@ -1,12 +1,22 @@
-import { type TypedDataDomain, type TypedDataField, verifyTypedData } from "ethers";
+import type { TypedDataDomain, TypedDataField } from "ethers";
 import { AgoraError } from "../errors/agora-error.ts";
+import { SignerKeys } from "./signer-keys.ts";
 import type { SignerNonceRegistry } from "./signer-nonce-registry.ts";
 import type { ReplayGuardedMessage } from "./typed-data.ts";
+import { TypedDataDigest } from "./typed-data-digest.ts";
 
 export interface TypedDataVerifierOptions {
   domain: TypedDataDomain;
   nonces: SignerNonceRegistry;
   now?: () => Date;
+  /** Signers' public keys, to check signatures without recovering them. Default: a private cache. */
+  keys?: SignerKeys;
+}
+
+/** A message that passed every check, with the EIP-712 digest it was signed over. */
+export interface AcceptedMessage<T> {
+  message: T;
+  digest: string;
 }
 
 /**
@@ -18,9 +28,15 @@ export interface TypedDataVerifierOptions {
  */
 export class TypedDataVerifier {
   readonly #options: TypedDataVerifierOptions;
+  readonly #digest: TypedDataDigest;
+  readonly #keys: SignerKeys;
+  readonly #scopePrefix: string;
 
   constructor(options: TypedDataVerifierOptions) {
     this.#options = options;
+    this.#digest = new TypedDataDigest(options.domain);
+    this.#keys = options.keys ?? new SignerKeys();
+    this.#scopePrefix = `${options.domain.chainId}:${options.domain.verifyingContract}`;
   }
 
   async accept<T extends ReplayGuardedMessage>(
@@ -28,17 +44,28 @@ export class TypedDataVerifier {
     message: T,
     signature: string,
   ): Promise<T> {
+    return (await this.acceptSigned(types, message, signature)).message;
+  }
+
+  /** As `accept`, and returns the digest too, so callers need not hash the message again. */
+  async acceptSigned<T extends ReplayGuardedMessage>(
+    types: Record<string, TypedDataField[]>,
+    message: T,
+    signature: string,
+  ): Promise<AcceptedMessage<T>> {
     const primaryType = Object.keys(types)[0] ?? "message";
-    let recovered: string;
+    let digest: string;
+    let signed: boolean;
     try {
-      recovered = verifyTypedData(this.#options.domain, types, message, signature);
+      digest = this.#digest.of(types, message as unknown as Record<string, unknown>);
+      signed = this.#keys.isSignedBy(digest, signature, message.signer);
     } catch (error) {
       throw new AgoraError("unauthorized", "Bad signature", {
         detail: `The ${primaryType} signature is malformed.`,
         cause: error,
       });
     }
-    if (recovered.toLowerCase() !== message.signer.toLowerCase()) {
+    if (!signed) {
       throw new AgoraError("unauthorized", "Bad signature", {
         detail: `The ${primaryType} was not signed by ${message.signer}.`,
       });
@@ -50,12 +77,12 @@ export class TypedDataVerifier {
         detail: `The ${primaryType} expired at ${expiresAt.toISOString()}.`,
       });
     }
-    const scope = `${this.#options.domain.chainId}:${this.#options.domain.verifyingContract}:${primaryType}`;
+    const scope = `${this.#scopePrefix}:${primaryType}`;
     if (!(await this.#options.nonces.use(scope, message.signer, message.nonce, expiresAt))) {
       throw new AgoraError("conflict", "Nonce already used", {
         detail: `${message.signer} already used nonce ${message.nonce} for a ${primaryType}.`,
       });
     }
-    return message;
+    return { message, digest };
   }
 }

@@ -7,6 +7,8 @@ import { RedisSignerNonceRegistry } from "../identity/signer-nonce-registry.ts";
 import { agoraDomain } from "../identity/typed-data.ts";
 import { TypedDataVerifier } from "../identity/typed-data-verifier.ts";
 import type { Database } from "../store/schema.ts";
+import { BidGroupCommit } from "./bids/bid-group-commit.ts";
+import { RegisteredHolders } from "./bids/registered-holders.ts";
 import type { FundingGate } from "./funding/funding-gate.ts";
 import { SandboxFundingGate } from "./funding/sandbox-funding-gate.ts";
 import { createMarketRepositories, type MarketRepositories } from "./market-repositories.ts";
@@ -19,6 +21,10 @@ export interface MarketServices {
   /** EIP-712 domain of bids and agreements. */
   domain: TypedDataDomain;
   verifier: TypedDataVerifier;
+  /** Writes incoming bids, many per statement under load. */
+  bidWrites: BidGroupCommit;
+  /** Holder ids by address, remembered: every bid needs one. */
+  registeredHolders: RegisteredHolders;
   fundingGate: FundingGate;
   privacyLedger: PrivacyLedger;
   /** The agents' LLM advisor, when LLM_BASE_URL and LLM_MODEL are set. */
@@ -51,6 +57,8 @@ export function createMarketServices(options: MarketServicesOptions): MarketServ
       domain,
       nonces: new RedisSignerNonceRegistry(options.redis, { prefix: options.keyPrefix }),
     }),
+    bidWrites: new BidGroupCommit(repos.bids),
+    registeredHolders: new RegisteredHolders(repos.holders),
     // TODO(settlement): choose the escrow-deposit or Stripe gate by the task's rail.
     fundingGate: options.fundingGate ?? new SandboxFundingGate(repos.ledger),
     privacyLedger: new StorePrivacyLedger(repos.privacyCharges),

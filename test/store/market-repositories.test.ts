@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { AgoraError } from "../../services/errors/agora-error.ts";
+import { BidGroupCommit } from "../../services/market/bids/bid-group-commit.ts";
+import {
+  createMarketRepositories,
+  type MarketRepositories,
+} from "../../services/market/market-repositories.ts";
 import type { NewBid } from "../../services/store/repositories/bids-repository.ts";
 import { createRepositories, type Repositories } from "../../services/store/repositories.ts";
 import { databaseBackends, type TestDatabase } from "../support/databases.ts";
@@ -123,6 +128,282 @@ for (const backend of backends) {
         selected.map((row) => row.id),
         [bid.id],
       );
+    });
+  });
+}
+
+let bidCounter = 0;
+const newBid = (taskId: string, holderId: string, overrides: Partial<NewBid> = {}): NewBid => {
+  bidCounter++;
+  return {
+    id: `bid-${taskId}-${bidCounter}`,
+    taskId,
+    holderId,
+    price: 1_000n + BigInt(bidCounter),
+    samples: 600,
+    labelCoverage: { "0": 1 },
+    throughput: 500,
+    modelTier: 0,
+    epsilonCost: 1,
+    availableFrom: new Date("2026-01-01T00:00:00Z"),
+    availableUntil: new Date("2026-01-02T00:00:00Z"),
+    signerNonce: BigInt(bidCounter),
+    signature: `0x${"ab".repeat(65)}`,
+    digest: `0x${bidCounter.toString(16).padStart(64, "0")}`,
+    ...overrides,
+  };
+};
+const terms = (holderId: string) => ({ holderId, rounds: 2, price: "1500" });
+const hash = (seed: number) => `0x${seed.toString(16).padStart(64, "a")}`;
+
+for (const backend of backends) {
+  describe(`market repositories on ${backend.name}`, { skip: backend.skip }, () => {
+    let database: TestDatabase;
+    let repos: MarketRepositories;
+    before(async () => {
+      database = await backend.open();
+      repos = createMarketRepositories(database.db);
+    });
+    after(() => database?.dispose());
+
+    const taskAndHolder = async () => ({
+      task: await repos.tasks.create(newTask()),
+      holder: await repos.holders.register(newHolder()),
+    });
+
+    it("inserts many bids in one statement, each with its own conflict", async () => {
+      const { task, holder } = await taskAndHolder();
+      const existing = await repos.bids.insert(newBid(task.id, holder.id));
+      const fresh = newBid(task.id, holder.id);
+      const outcomes = await repos.bids.insertMany([
+        fresh,
+        newBid(task.id, holder.id, { digest: existing.digest }),
+        newBid(task.id, holder.id, { digest: fresh.digest }),
+        { ...fresh },
+      ]);
+      assert.equal((outcomes[0] as { id: string }).id, fresh.id);
+      for (const outcome of outcomes.slice(1)) assert.ok(isKind("conflict")(outcome));
+      assert.equal((await repos.bids.listForTask(task.id)).length, 2);
+      await assert.rejects(repos.bids.insertMany([newBid("task-missing", holder.id)]));
+    });
+
+    it("group-commits concurrent bids: every caller gets its own durable row or error", async () => {
+      const { task, holder } = await taskAndHolder();
+      const writes = new BidGroupCommit(repos.bids, { maxBatch: 16 });
+      const bids = Array.from({ length: 40 }, () => newBid(task.id, holder.id));
+      const replay = { ...(bids[3] as NewBid), id: `${(bids[3] as NewBid).id}-replay` };
+      const orphan = newBid("task-missing", holder.id);
+      const results = await Promise.allSettled([
+        ...bids.map((bid) => writes.write(bid)),
+        writes.write(replay),
+        writes.write(orphan),
+      ]);
+      results.slice(0, 40).forEach((result, i) => {
+        assert.equal(result.status, "fulfilled");
+        assert.equal((result as PromiseFulfilledResult<{ id: string }>).value.id, bids[i]?.id);
+      });
+      assert.ok(isKind("conflict")((results[40] as PromiseRejectedResult).reason));
+      assert.ok(isKind("not_found")((results[41] as PromiseRejectedResult).reason));
+      const stored = await repos.bids.listForTask(task.id);
+      assert.deepEqual(stored.map((bid) => bid.id).sort(), bids.map((bid) => bid.id).sort());
+    });
+
+    it("lists a holder's own bids, newest first, up to a limit", async () => {
+      const { task, holder } = await taskAndHolder();
+      const other = await repos.holders.register(newHolder());
+      for (let i = 0; i < 3; i++) await repos.bids.insert(newBid(task.id, holder.id));
+      await repos.bids.insert(newBid(task.id, other.id));
+      const mine = await repos.holderBids.listForHolder(holder.id);
+      assert.equal(mine.length, 3);
+      assert.ok(mine.every((bid) => bid.taskId === task.id && bid.status === "open"));
+      for (let i = 1; i < mine.length; i++) {
+        assert.ok(
+          (mine[i - 1] as { createdAt: Date }).createdAt >=
+            (mine[i] as { createdAt: Date }).createdAt,
+        );
+      }
+      assert.equal((await repos.holderBids.listForHolder(holder.id, 2)).length, 2);
+      assert.equal(typeof mine[0]?.price, "bigint");
+    });
+
+    it("appends negotiation moves once per step, so a retry changes nothing", async () => {
+      const { task, holder } = await taskAndHolder();
+      const bid = await repos.bids.insert(newBid(task.id, holder.id));
+      const moves = [
+        {
+          taskId: task.id,
+          bidId: bid.id,
+          step: 0,
+          party: "orchestrator" as const,
+          action: "offer" as const,
+          price: 900n,
+        },
+        {
+          taskId: task.id,
+          bidId: bid.id,
+          step: 1,
+          party: "guardian" as const,
+          action: "reject" as const,
+          price: null,
+        },
+      ];
+      await repos.negotiationOffers.append(moves);
+      await repos.negotiationOffers.append([{ ...moves[0], price: 1n } as (typeof moves)[number]]);
+      const stored = await repos.negotiationOffers.listForTask(task.id);
+      assert.deepEqual(
+        stored.map(({ step, party, action, price }) => ({ step, party, action, price })),
+        [
+          { step: 0, party: "orchestrator", action: "offer", price: 900n },
+          { step: 1, party: "guardian", action: "reject", price: null },
+        ],
+      );
+      assert.equal((await repos.negotiationOffers.listForBids([bid.id])).length, 2);
+      assert.deepEqual(await repos.negotiationOffers.listForBids([]), []);
+    });
+
+    it("stores a task's selection once", async () => {
+      const { task } = await taskAndHolder();
+      assert.equal(await repos.taskSelections.find(task.id), undefined);
+      await repos.taskSelections.save(task.id, { winners: ["h1"], totalPayment: "12" });
+      await assert.rejects(repos.taskSelections.save(task.id, { winners: [] }), isKind("conflict"));
+      assert.deepEqual(await repos.taskSelections.find(task.id), {
+        winners: ["h1"],
+        totalPayment: "12",
+      });
+    });
+
+    it("completes an agreement once both parties sign, and only once", async () => {
+      const { task, holder } = await taskAndHolder();
+      const proposal = {
+        taskId: task.id,
+        holderId: holder.id,
+        terms: terms(holder.id),
+        termsHash: hash(bidCounter++),
+        price: 1_500n,
+      };
+      await repos.agreementProposals.propose([proposal]);
+      await repos.agreementProposals.propose([
+        { ...proposal, price: 1n, termsHash: hash(bidCounter++) },
+      ]);
+      const stored = await repos.agreementProposals.get(task.id, holder.id);
+      assert.equal(stored.price, 1_500n);
+      assert.equal(stored.termsHash, proposal.termsHash);
+      await assert.rejects(
+        repos.agreementProposals.get(task.id, "holder-missing"),
+        isKind("not_found"),
+      );
+      await assert.rejects(
+        repos.agreementProposals.sign(task.id, "holder-missing", "owner", "0x01"),
+        isKind("not_found"),
+      );
+      assert.equal(await repos.agreementProposals.unsignedCount(task.id), 1);
+      const first = await repos.agreementProposals.sign(task.id, holder.id, "owner", "0xowner");
+      assert.equal(first.complete, false);
+      const second = await repos.agreementProposals.sign(task.id, holder.id, "holder", "0xholder");
+      assert.equal(second.complete, true);
+      const retried = await repos.agreementProposals.sign(task.id, holder.id, "holder", "0xholder");
+      assert.equal(retried.complete, true);
+      assert.equal(await repos.agreementProposals.unsignedCount(task.id), 0);
+      const agreements = await database.db
+        .selectFrom("agreements")
+        .selectAll()
+        .where("task_id", "=", task.id)
+        .execute();
+      assert.equal(agreements.length, 1);
+      assert.equal(agreements[0]?.holder_signature, "0xholder");
+      assert.deepEqual(
+        (await repos.agreementProposals.listForTask(task.id)).map((row) => row.holderId),
+        [holder.id],
+      );
+      assert.equal((await repos.agreementProposals.listForHolder(holder.id)).length, 1);
+    });
+
+    it("charges a holder's privacy once per task", async () => {
+      const { task, holder } = await taskAndHolder();
+      const charge = {
+        holderId: holder.id,
+        taskId: task.id,
+        epsilon: 1.5,
+        delta: 1e-5,
+        mechanism: { q: 0.1, sigma: 1.1, steps: 100 },
+      };
+      assert.equal(await repos.privacyCharges.charge(charge), true);
+      assert.equal(await repos.privacyCharges.charge({ ...charge, epsilon: 9 }), false);
+      const charges = await repos.privacyCharges.listForHolder(holder.id);
+      assert.equal(charges.length, 1);
+      assert.equal(charges[0]?.epsilon, 1.5);
+      assert.deepEqual(charges[0]?.mechanism, charge.mechanism);
+      const second = await repos.tasks.create(newTask());
+      assert.equal(
+        await repos.privacyCharges.charge({ ...charge, taskId: second.id, mechanism: null }),
+        true,
+      );
+      assert.equal((await repos.privacyCharges.listForHolder(holder.id)).length, 2);
+    });
+
+    it("confirms a funding once; a retry returns the first", async () => {
+      const { task } = await taskAndHolder();
+      assert.equal(await repos.taskFundings.find(task.id), undefined);
+      const big = 2n ** 200n;
+      const first = await repos.taskFundings.confirm({
+        taskId: task.id,
+        gate: "sandbox",
+        reference: "sandbox-1",
+        amount: big,
+      });
+      const retry = await repos.taskFundings.confirm({
+        taskId: task.id,
+        gate: "sandbox",
+        reference: "sandbox-2",
+        amount: 1n,
+      });
+      assert.equal(first.amount, big);
+      assert.equal(retry.reference, "sandbox-1");
+      assert.equal(retry.amount, big);
+      assert.equal((await repos.taskFundings.find(task.id))?.gate, "sandbox");
+    });
+
+    it("records agent decisions and lists them by task, agent and cursor", async () => {
+      const { task } = await taskAndHolder();
+      const decision = (agent: "guardian" | "orchestrator", kind: string) => ({
+        taskId: task.id,
+        agent,
+        party: "0xparty",
+        kind,
+        source: "policy" as const,
+        verdict: "fallback" as const,
+        proposal: null,
+        decision: { price: "10" },
+        rationale: `${agent} ${kind}`,
+        violations: [],
+      });
+      const first = await repos.agentDecisions.record(decision("guardian", "bid"));
+      await repos.agentDecisions.record(decision("orchestrator", "counter"));
+      await repos.agentDecisions.record({
+        ...decision("guardian", "respond"),
+        violations: ["over budget"],
+        verdict: "rejected",
+        source: "advisor",
+        proposal: { price: "99" },
+      });
+      const all = await repos.agentDecisions.list({ taskId: task.id });
+      assert.deepEqual(
+        all.map((row) => row.kind),
+        ["bid", "counter", "respond"],
+      );
+      assert.deepEqual(all[2]?.violations, ["over budget"]);
+      assert.deepEqual(all[2]?.proposal, { price: "99" });
+      assert.equal(
+        (await repos.agentDecisions.list({ taskId: task.id, agent: "guardian" })).length,
+        2,
+      );
+      assert.deepEqual(
+        (await repos.agentDecisions.list({ taskId: task.id, after: first.id })).map(
+          (row) => row.kind,
+        ),
+        ["counter", "respond"],
+      );
+      assert.equal((await repos.agentDecisions.list({ taskId: task.id, limit: 1 })).length, 1);
     });
   });
 }

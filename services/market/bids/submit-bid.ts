@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { type TypedDataDomain, TypedDataEncoder } from "ethers";
 import { z } from "zod";
 import { AgoraError } from "../../errors/agora-error.ts";
 import { type BidMessage, bidTypes } from "../../identity/typed-data.ts";
@@ -7,6 +6,8 @@ import type { TypedDataVerifier } from "../../identity/typed-data-verifier.ts";
 import type { BidRecord } from "../../store/repositories/bids-repository.ts";
 import type { MarketRepositories } from "../market-repositories.ts";
 import { attributesHash, taskIdHash } from "./bid-attributes.ts";
+import type { BidGroupCommit } from "./bid-group-commit.ts";
+import type { RegisteredHolders } from "./registered-holders.ts";
 
 const uintString = z.string().regex(/^\d{1,78}$/, "a decimal unsigned integer");
 const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "a 0x-prefixed 32-byte hex value");
@@ -37,8 +38,8 @@ export type SignedBid = z.infer<typeof signedBidSchema>;
 export interface SubmitBidDeps {
   repos: MarketRepositories;
   verifier: TypedDataVerifier;
-  /** The EIP-712 domain the verifier checks against; the bid's digest is taken in it. */
-  domain: TypedDataDomain;
+  bidWrites: BidGroupCommit;
+  registeredHolders: RegisteredHolders;
 }
 
 const toBidMessage = (message: SignedBid["message"]): BidMessage => ({
@@ -58,8 +59,10 @@ const toBidMessage = (message: SignedBid["message"]): BidMessage => ({
  * Accepts a holder's signed bid for a task that is taking bids. Cheap checks
  * first (who signs, which task, what the signature commits to), then the task
  * and holder lookups, then the signature (which spends the nonce only once
- * everything else passed), then the row. A replayed bid is refused by the
- * nonce and again by the unique digest.
+ * everything else passed), then the row, which is durable when this
+ * resolves (written with concurrent bids in one commit: `BidGroupCommit`).
+ * The digest is computed once, by the verifier. A replayed bid is refused by
+ * the nonce and again by the unique digest.
  */
 export async function submitBid(
   deps: SubmitBidDeps,
@@ -97,26 +100,25 @@ export async function submitBid(
       issues: [{ pointer: "/message/samples", message: "must be between 1 and 10^9" }],
     });
   }
-  const [task, holder] = await Promise.all([
+  const [task, holderId] = await Promise.all([
     deps.repos.tasks.get(taskId),
-    deps.repos.holders.findByAddress(caller),
+    deps.registeredHolders.idOf(caller),
   ]);
   if (task.status !== "bidding") {
     throw new AgoraError("conflict", "Task is not taking bids", {
       detail: `Task ${taskId} is ${task.status}; bids are taken only while it is bidding (after funding).`,
     });
   }
-  if (holder === undefined) {
+  if (holderId === undefined) {
     throw new AgoraError("forbidden", "Not a registered holder", {
       detail: `Register ${caller} as a holder (POST /holders) before bidding.`,
     });
   }
-  await deps.verifier.accept(bidTypes, message, bid.signature);
-  const digest = TypedDataEncoder.hash(deps.domain, bidTypes, message);
-  return deps.repos.bids.insert({
+  const { digest } = await deps.verifier.acceptSigned(bidTypes, message, bid.signature);
+  return deps.bidWrites.write({
     id: `bid-${randomUUID()}`,
     taskId,
-    holderId: holder.id,
+    holderId,
     price: message.price,
     samples: Number(message.samples),
     labelCoverage: bid.attributes.labelCoverage,

@@ -1,5 +1,6 @@
 import type { TaskSpec } from "../task-spec.ts";
 import { type BidAttributes, scoreBid } from "./bid-utility.ts";
+import { type CoverageStatus, enforceCoverage } from "./coverage-enforcement.ts";
 import { dominantLabel, groupBudgets, utilityQuotas } from "./coverage-groups.ts";
 import { clearProportionalShare, type ScoredBid } from "./proportional-share.ts";
 import { labelDistribution, normalise, totalVariation } from "./selection-bias.ts";
@@ -16,10 +17,11 @@ import { labelDistribution, normalise, totalVariation } from "./selection-bias.t
  * for each bidder, bidding its true cost is a dominant strategy given the
  * other bids and its own non-price attributes. Caveats: truthfulness is about
  * the price only (samples, coverage and throughput are reported and need
- * attestation elsewhere); the coverage bound is measured and reported, not
- * enforced (see `coverage-groups.ts`); and a holder that submits several bids
- * is outside the single-parameter setting, so the market keeps one bid per
- * holder per task.
+ * attestation elsewhere); when the groups alone miss the coverage bound
+ * (typically on small instances), `enforceCoverage` repairs the selection at
+ * the cost of truthfulness and says so in `coverage`; and a holder that
+ * submits several bids is outside the single-parameter setting, so the market
+ * keeps one bid per holder per task.
  */
 
 export interface AuctionBid extends BidAttributes {
@@ -56,9 +58,12 @@ export interface AuctionOutcome {
   budget: bigint;
   population: Record<string, number>;
   selected: Record<string, number>;
-  /** Total-variation distance between the selected set's labels and the population's. */
+  /** Total-variation distance between the selected set's labels and the population's (1 if none). */
   labelTv: number;
+  /** True when the selection is within the task's bound, which every non-empty selection is. */
   coverageMet: boolean;
+  /** How the bound was met, or why nobody is selected: see `coverage-enforcement.ts`. */
+  coverage: CoverageStatus;
   /** True when at least `minHolders` were selected. */
   enoughHolders: boolean;
 }
@@ -185,22 +190,76 @@ export function clearAuction(input: AuctionInput): AuctionOutcome {
     });
   }
 
-  const winnerIds = new Set(winners.map((winner) => winner.bidId));
-  const selected = labelDistribution(
-    scored.filter((entry) => winnerIds.has(entry.bid.id)).map((entry) => entry.bid),
-    labels,
-  );
-  const labelTv = winners.length === 0 ? 1 : totalVariation(selected, population, labels);
+  const selectedOf = (chosen: readonly AuctionWinner[]) => {
+    const ids = new Set(chosen.map((winner) => winner.bidId));
+    return labelDistribution(
+      scored.filter((entry) => ids.has(entry.bid.id)).map((entry) => entry.bid),
+      labels,
+    );
+  };
+  const tvOf = (chosen: readonly AuctionWinner[], distribution: Record<string, number>) =>
+    chosen.length === 0 ? 1 : totalVariation(distribution, population, labels);
+  let finalWinners = winners;
+  let selected = selectedOf(winners);
+  let labelTv = tvOf(winners, selected);
+  let coverage: CoverageStatus = "met";
+  // The repair runs only when the auction's own selection misses the bound.
+  if (winners.length === 0 || labelTv > spec.coverage.maxLabelTv + 1e-12) {
+    const decision = enforceCoverage({
+      candidates: scored.map((entry) => ({
+        id: entry.bid.id,
+        price: entry.bid.price,
+        utility: entry.utility,
+        samples: entry.bid.samples,
+        labelCoverage: entry.bid.labelCoverage,
+        reserve: entry.reserve,
+      })),
+      selected: new Map(winners.map((winner) => [winner.bidId, winner.payment])),
+      budget,
+      population,
+      labels,
+      maxLabelTv: spec.coverage.maxLabelTv,
+    });
+    coverage = decision.status;
+    if (decision.status !== "met") {
+      finalWinners = settleWinners(scored, decision.selected);
+      selected = selectedOf(finalWinners);
+      labelTv = tvOf(finalWinners, selected);
+      for (const group of groups) {
+        const members = finalWinners.filter((winner) => winner.group === group.label);
+        group.winners = members.length;
+        group.spent = members.reduce((sum, winner) => sum + winner.payment, 0n);
+      }
+    }
+  }
   return {
-    winners,
+    winners: finalWinners,
     ineligible,
     groups,
-    totalPayment: winners.reduce((sum, winner) => sum + winner.payment, 0n),
+    totalPayment: finalWinners.reduce((sum, winner) => sum + winner.payment, 0n),
     budget,
     population,
     selected,
     labelTv,
-    coverageMet: labelTv <= spec.coverage.maxLabelTv,
-    enoughHolders: winners.length >= spec.minHolders,
+    coverageMet: finalWinners.length > 0 && labelTv <= spec.coverage.maxLabelTv + 1e-12,
+    coverage,
+    enoughHolders: finalWinners.length >= spec.minHolders,
   };
+}
+
+/** Winners as the coverage decision left them, in bid order, with the payments it set. */
+function settleWinners(
+  scored: ReturnType<typeof scoreBids>["scored"],
+  payments: ReadonlyMap<string, bigint>,
+): AuctionWinner[] {
+  return scored
+    .filter((entry) => payments.has(entry.bid.id))
+    .map((entry) => ({
+      bidId: entry.bid.id,
+      holderId: entry.bid.holderId,
+      price: entry.bid.price,
+      payment: payments.get(entry.bid.id) as bigint,
+      utility: entry.utility,
+      group: entry.group,
+    }));
 }

@@ -12,11 +12,12 @@
  * of the budget, so one cheap, over-represented label cannot absorb the whole
  * budget; and each group may select at most its population share of a target
  * utility (`utilityQuotas`), so a cheap label cannot buy more than its share
- * of samples either. Quotas too depend on utilities only. It is a soft
- * constraint: the selected set's distance from the
- * population is measured (total variation) and reported against the task's
- * bound, not forced, because forcing it after seeing prices would make the
- * allocation depend on prices across groups and break truthfulness.
+ * of samples either. Quotas too depend on utilities only. On their own the
+ * groups keep the selection near the population, not provably within the
+ * task's bound (small instances miss it most); `coverage-enforcement.ts`
+ * repairs the selection when they miss, at the price of truthfulness,
+ * because forcing the bound after seeing prices makes the allocation depend
+ * on prices across groups.
  */
 
 /** The task label with the largest share in `coverage` (first in `labels` on ties); undefined if none. */

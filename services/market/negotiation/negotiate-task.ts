@@ -182,6 +182,7 @@ export async function negotiateTask(
     labelTv: outcome.labelTv,
     maxLabelTv: spec.coverage.maxLabelTv,
     coverageMet: outcome.coverageMet,
+    coverage: outcome.coverage,
     enoughHolders: outcome.enoughHolders,
     rounds: plan.rounds,
     participation: plan.participation,
@@ -204,7 +205,7 @@ export async function negotiateTask(
     rationale:
       `budget-feasible proportional-share auction over ${negotiated.length} negotiated bids: ` +
       `${outcome.winners.length} selected for ${outcome.totalPayment} of ${outcome.budget}; ` +
-      `label TV ${outcome.labelTv.toFixed(4)} (bound ${spec.coverage.maxLabelTv}); ` +
+      `label TV ${outcome.labelTv.toFixed(4)} (bound ${spec.coverage.maxLabelTv}, coverage ${outcome.coverage}); ` +
       `participation Gini ${plan.participationGini.toFixed(4)}` +
       (outcome.enoughHolders ? "" : `; fewer than the ${spec.minHolders} holders required`),
     violations: [],

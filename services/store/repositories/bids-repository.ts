@@ -49,6 +49,28 @@ const toRecord = (row: Selectable<BidsTable>): BidRecord => ({
   createdAt: row.created_at,
 });
 
+const toRow = (bid: NewBid) => ({
+  id: bid.id,
+  task_id: bid.taskId,
+  holder_id: bid.holderId,
+  price: moneyToColumn(bid.price),
+  samples: bid.samples,
+  label_coverage: jsonValue(bid.labelCoverage),
+  throughput: bid.throughput,
+  model_tier: bid.modelTier,
+  epsilon_cost: bid.epsilonCost,
+  available_from: bid.availableFrom,
+  available_until: bid.availableUntil,
+  signer_nonce: moneyToColumn(bid.signerNonce),
+  signature: bid.signature,
+  digest: bid.digest,
+});
+
+const alreadyReceived = (bid: NewBid) =>
+  new AgoraError("conflict", "Bid already received", {
+    detail: `A bid with id ${bid.id} or digest ${bid.digest} exists; a signed bid counts once.`,
+  });
+
 export class BidsRepository {
   readonly #db: Kysely<Database>;
 
@@ -60,31 +82,12 @@ export class BidsRepository {
     try {
       const row = await this.#db
         .insertInto("bids")
-        .values({
-          id: bid.id,
-          task_id: bid.taskId,
-          holder_id: bid.holderId,
-          price: moneyToColumn(bid.price),
-          samples: bid.samples,
-          label_coverage: jsonValue(bid.labelCoverage),
-          throughput: bid.throughput,
-          model_tier: bid.modelTier,
-          epsilon_cost: bid.epsilonCost,
-          available_from: bid.availableFrom,
-          available_until: bid.availableUntil,
-          signer_nonce: moneyToColumn(bid.signerNonce),
-          signature: bid.signature,
-          digest: bid.digest,
-        })
+        .values(toRow(bid))
         .returningAll()
         .executeTakeFirstOrThrow();
       return toRecord(row);
     } catch (error) {
-      if (isUniqueViolation(error)) {
-        throw new AgoraError("conflict", "Bid already received", {
-          detail: `A bid with id ${bid.id} or digest ${bid.digest} exists; a signed bid counts once.`,
-        });
-      }
+      if (isUniqueViolation(error)) throw alreadyReceived(bid);
       if (isForeignKeyViolation(error)) {
         throw new AgoraError("not_found", "Unknown task or holder", {
           detail: `Task ${bid.taskId} or holder ${bid.holderId} does not exist.`,
@@ -92,6 +95,33 @@ export class BidsRepository {
       }
       throw error;
     }
+  }
+
+  /**
+   * Inserts many bids in one statement, hence one commit: the group commit
+   * behind high bid rates. Returns, in input order, each stored bid or the
+   * conflict that kept it out (its id or digest exists, or repeats an
+   * earlier bid of the same call). A bid naming an unknown task or holder
+   * fails the whole statement; callers then fall back to `insert` per bid.
+   */
+  async insertMany(bids: readonly NewBid[]): Promise<(BidRecord | AgoraError)[]> {
+    if (bids.length === 0) return [];
+    const rows = await this.#db
+      .insertInto("bids")
+      .values(bids.map(toRow))
+      .onConflict((conflict) => conflict.doNothing())
+      .returningAll()
+      .execute();
+    const stored = new Map(rows.map((row) => [row.id, toRecord(row)]));
+    const claimed = new Set<string>();
+    return bids.map((bid) => {
+      const record = stored.get(bid.id);
+      // Two bids of one call with the same id: the row belongs to the first.
+      if (record === undefined || record.digest !== bid.digest || claimed.has(bid.id))
+        return alreadyReceived(bid);
+      claimed.add(bid.id);
+      return record;
+    });
   }
 
   async listForTask(taskId: string, status?: BidStatus): Promise<BidRecord[]> {
