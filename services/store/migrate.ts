@@ -3,6 +3,7 @@ import { type Migration, type MigrationProvider, Migrator } from "kysely/migrati
 import { AgoraError } from "../errors/agora-error.ts";
 import * as coreEntities from "./migrations/0001-core-entities.ts";
 import * as marketNegotiation from "./migrations/0002-market-negotiation.ts";
+import * as settlementSteps from "./migrations/0004-settlement-steps.ts";
 
 /**
  * Every migration, in order. Listed in code rather than read from a folder so
@@ -12,6 +13,7 @@ import * as marketNegotiation from "./migrations/0002-market-negotiation.ts";
 export const migrations: Record<string, Migration> = {
   "0001-core-entities": coreEntities,
   "0002-market-negotiation": marketNegotiation,
+  "0004-settlement-steps": settlementSteps,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -141,6 +141,53 @@ describe("payout planner", () => {
     );
   });
 
+  it("with an agreed bonus pool, pays at most the bases plus that pool, never above the budget", () => {
+    fc.assert(
+      fc.property(
+        planArbitrary,
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.constantFrom("pay" as const, "forfeit" as const),
+        ({ participants, budget }, fraction, freeRiderBase) => {
+          const base = participants.reduce((sum, p) => sum + p.basePrice, 0n);
+          const bonusPool = ((budget - base) * BigInt(Math.floor(fraction * 1_000))) / 1_000n;
+          const plan = planPayouts({ budget, participants, bonusPool, rule: { freeRiderBase } });
+          const bonusTotal = plan.lines.reduce((sum, line) => sum + line.bonus, 0n);
+          assert.ok(bonusTotal <= bonusPool);
+          assert.ok(plan.total <= base + bonusPool && plan.total <= budget);
+          assert.equal(plan.remainder, budget - plan.total);
+        },
+      ),
+      { seed, numRuns: 300 },
+    );
+  });
+
+  it("gives no bonus to a contributor whose contribution is zero or negative", () => {
+    fc.assert(
+      fc.property(planArbitrary, ({ participants, budget }) => {
+        const plan = planPayouts({ budget, participants });
+        plan.lines.forEach((line, i) => {
+          if ((participants[i]?.contribution ?? 0) <= 0) assert.equal(line.bonus, 0n);
+        });
+      }),
+      { seed, numRuns: 300 },
+    );
+  });
+
+  it("does not depend on the order participants are listed in", () => {
+    fc.assert(
+      fc.property(planArbitrary, fc.nat(), ({ participants, budget }, rotation) => {
+        const shift = rotation % participants.length;
+        const rotated = [...participants.slice(shift), ...participants.slice(0, shift)];
+        const amountsOf = (list: PayoutParticipant[]) =>
+          new Map(
+            planPayouts({ budget, participants: list }).lines.map((l) => [l.holderId, l.amount]),
+          );
+        assert.deepEqual(amountsOf(rotated), amountsOf(participants));
+      }),
+      { seed, numRuns: 200 },
+    );
+  });
+
   it("pays free riders and attackers what the rule says, and never a bonus", () => {
     const participants: PayoutParticipant[] = [
       { holderId: "good", basePrice: 100n, contribution: 0.3, standing: "contributor" },

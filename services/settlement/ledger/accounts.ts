@@ -93,3 +93,35 @@ export function payoutEntry(input: {
     ],
   };
 }
+
+/**
+ * What the payouts left of a task's budget went back to its owner (the
+ * escrow's `reclaim`, or the sandbox's pretend refund). Shaped like a payout:
+ * escrow and cash go down, the owner's memo account records the receipt.
+ */
+export function refundEntry(input: {
+  rail: LedgerRail;
+  taskId: string;
+  owner: string;
+  currency: string;
+  amount: bigint;
+  reference: string;
+}): JournalEntry {
+  return {
+    id: `refund-${input.reference}`,
+    kind: "refund",
+    reference: input.reference,
+    taskId: input.taskId,
+    memo: `${input.rail} remainder of ${input.taskId} returned to its owner`,
+    postings: [
+      { account: escrowAccount(input.taskId), currency: input.currency, amount: input.amount },
+      { account: cashAccount(input.rail), currency: input.currency, amount: -input.amount },
+      {
+        account: ownerRefundedAccount(input.owner),
+        currency: input.currency,
+        amount: input.amount,
+      },
+      { account: "clearing:refunded", currency: input.currency, amount: -input.amount },
+    ],
+  };
+}

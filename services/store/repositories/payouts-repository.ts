@@ -133,6 +133,19 @@ export class PayoutsRepository {
     });
   }
 
+  /**
+   * Records that a holder claimed its leaf on chain, by the claim's
+   * transaction. A claim is final, so recording it again changes nothing.
+   */
+  async markClaimed(id: string, transactionHash: string): Promise<void> {
+    await this.#db
+      .updateTable("payouts")
+      .set({ status: "claimed", external_ref: transactionHash, updated_at: new Date() })
+      .where("id", "=", id)
+      .where("status", "!=", "claimed")
+      .execute();
+  }
+
   async setStatus(id: string, status: PayoutStatus): Promise<void> {
     await this.#db
       .updateTable("payouts")

@@ -1,0 +1,91 @@
+import type { Kysely } from "kysely";
+import { inTransaction } from "../../store/in-transaction.ts";
+import type { TaskRecord } from "../../store/repositories/tasks-repository.ts";
+import { createRepositories } from "../../store/repositories.ts";
+import type { Database } from "../../store/schema.ts";
+import { readEscrowEvents } from "../chain/event-reader.ts";
+import { fundingEntry, payoutEntry, refundEntry } from "../ledger/accounts.ts";
+import type { ChainSettlement } from "./settlement-dependencies.ts";
+
+export interface ChainBookkeeping {
+  claims: number;
+  refunds: number;
+  /** Claims of accounts the task's payout table does not have (after an arbiter's new table). */
+  unexplained: string[];
+}
+
+/**
+ * Books what the escrow did for a task, from its events: the deposit, each
+ * holder's claim, and money returned to the owner. Every entry's reference is
+ * the event's own `transactionHash:logIndex` (the deposit's: its transaction
+ * hash, as the funding gate books it), so reading the same events again posts
+ * nothing new. Holders claim whenever they like, so this runs again later
+ * (each settle run, the rail-event consumer) to book late claims.
+ */
+export async function bookChainEvents(
+  db: Kysely<Database>,
+  chain: ChainSettlement,
+  task: TaskRecord,
+  chainTaskId: bigint,
+): Promise<ChainBookkeeping> {
+  const events = await readEscrowEvents(chain.provider, chain.escrow, {
+    fromBlock: chain.fromBlock ?? 0,
+    taskId: chainTaskId,
+    names: ["TaskCreated", "Claimed", "RemainderReclaimed", "TaskRefunded", "TaskCancelled"],
+  });
+  const payouts = await createRepositories(db).payouts.listForTask(task.id);
+  const byAccount = new Map(
+    payouts.filter((p) => p.rail === "chain").map((p) => [p.account.toLowerCase(), p]),
+  );
+  const result: ChainBookkeeping = { claims: 0, refunds: 0, unexplained: [] };
+  for (const event of events) {
+    const reference = `${event.transactionHash}:${event.logIndex}`;
+    await inTransaction(db, async (trx) => {
+      const repos = createRepositories(trx);
+      if (event.name === "TaskCreated") {
+        await repos.ledger.post(
+          fundingEntry({
+            rail: "chain",
+            taskId: task.id,
+            currency: task.currency,
+            amount: event.args.deposit as bigint,
+            reference: event.transactionHash,
+          }),
+        );
+      } else if (event.name === "Claimed") {
+        const account = String(event.args.account).toLowerCase();
+        const payout = byAccount.get(account);
+        if (payout === undefined) {
+          result.unexplained.push(`claim ${reference} by ${account}`);
+          return;
+        }
+        await repos.ledger.post(
+          payoutEntry({
+            rail: "chain",
+            taskId: task.id,
+            holderId: payout.holderId,
+            currency: task.currency,
+            amount: event.args.amount as bigint,
+            reference,
+            payoutId: payout.id,
+          }),
+        );
+        await repos.payouts.markClaimed(payout.id, event.transactionHash);
+        result.claims += 1;
+      } else {
+        await repos.ledger.post(
+          refundEntry({
+            rail: "chain",
+            taskId: task.id,
+            owner: task.ownerAddress,
+            currency: task.currency,
+            amount: event.args.amount as bigint,
+            reference,
+          }),
+        );
+        result.refunds += 1;
+      }
+    });
+  }
+  return result;
+}

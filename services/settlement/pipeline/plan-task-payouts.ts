@@ -1,0 +1,121 @@
+import { keccak256, toUtf8Bytes } from "ethers";
+import { canonicalJson } from "../../market/agreements/agreement-terms.ts";
+import type { AgreementsRepository } from "../../store/repositories/agreements-repository.ts";
+import type { NewPayout, PayoutRecord } from "../../store/repositories/payouts-repository.ts";
+import type { TaskRecord } from "../../store/repositories/tasks-repository.ts";
+import type { Repositories } from "../../store/repositories.ts";
+import { planPayouts } from "../payouts/payout-plan.ts";
+import { payoutAccountOf } from "./payout-accounts.ts";
+import { settlementTermsOf } from "./settlement-terms.ts";
+import { taskContributions } from "./task-contributions.ts";
+
+/**
+ * The payout report: every input of the table and every line of it, so an
+ * auditor can recompute the table. Its keccak-256 (over canonical JSON) is the
+ * `reportHash` committed on chain with the root. JSON-safe: money as strings.
+ */
+export interface PayoutReport {
+  format: "agora-payout-report-v1";
+  taskId: string;
+  rail: string;
+  currency: string;
+  budget: string;
+  bonusPool: string;
+  freeRiderBase: "pay" | "forfeit";
+  methodByRound: Record<string, string>;
+  lines: Array<{
+    holderId: string;
+    contribution: number;
+    roundsScored: number;
+    standing: string;
+    base: string;
+    bonus: string;
+    amount: string;
+    bonusShare: number;
+  }>;
+  total: string;
+  remainder: string;
+}
+
+export const reportHashOf = (report: PayoutReport): string =>
+  keccak256(toUtf8Bytes(canonicalJson(report)));
+
+/**
+ * Turns the signed agreements and the stored contributions into the task's
+ * payout rows. Deterministic (agreements and contributions are written once),
+ * so a resumed settlement saves the same table and `savePlan` keeps the first.
+ *
+ * Leaves are numbered paid-first: holders with a positive amount take leaf
+ * indices 0..k-1 in holder order, which are exactly the indices of the Merkle
+ * tree built from them; forfeited lines follow and never enter the tree.
+ */
+export async function planTaskPayouts(
+  repos: Repositories,
+  agreements: AgreementsRepository,
+  task: TaskRecord,
+): Promise<{ report: PayoutReport; payouts: PayoutRecord[] }> {
+  const terms = settlementTermsOf(task, await agreements.listForTask(task.id));
+  const holderIds = terms.holders.map((holder) => holder.holderId);
+  const contributions = taskContributions(
+    holderIds,
+    await repos.contributions.forTask(task.id),
+    terms.contributionMethod,
+  );
+  const plan = planPayouts({
+    budget: task.budget,
+    participants: terms.holders.map(({ holderId, basePrice }) => {
+      const scored = contributions.byHolder.get(holderId);
+      return {
+        holderId,
+        basePrice,
+        contribution: scored?.total ?? 0,
+        standing: scored?.standing ?? "free_rider",
+      };
+    }),
+    ...(terms.bonusPool !== undefined && { bonusPool: terms.bonusPool }),
+    rule: terms.rule,
+  });
+  const promisedBase = terms.holders.reduce((sum, holder) => sum + holder.basePrice, 0n);
+  const report: PayoutReport = {
+    format: "agora-payout-report-v1",
+    taskId: task.id,
+    rail: task.rail,
+    currency: task.currency,
+    budget: task.budget.toString(),
+    bonusPool: (terms.bonusPool ?? task.budget - promisedBase).toString(),
+    freeRiderBase: terms.rule.freeRiderBase,
+    methodByRound: contributions.methodByRound,
+    lines: plan.lines.map((line) => ({
+      holderId: line.holderId,
+      contribution: contributions.byHolder.get(line.holderId)?.total ?? 0,
+      roundsScored: contributions.byHolder.get(line.holderId)?.roundsScored ?? 0,
+      standing: line.standing,
+      base: line.base.toString(),
+      bonus: line.bonus.toString(),
+      amount: line.amount.toString(),
+      bonusShare: line.bonusShare,
+    })),
+    total: plan.total.toString(),
+    remainder: plan.remainder.toString(),
+  };
+
+  const ordered = [
+    ...plan.lines.filter((line) => line.amount > 0n),
+    ...plan.lines.filter((line) => line.amount === 0n),
+  ];
+  const rows: NewPayout[] = [];
+  for (const [leafIndex, line] of ordered.entries()) {
+    const holder = await repos.holders.get(line.holderId);
+    rows.push({
+      taskId: task.id,
+      holderId: line.holderId,
+      leafIndex,
+      rail: task.rail,
+      account: payoutAccountOf(task.rail, holder),
+      base: line.base,
+      bonus: line.bonus,
+      amount: line.amount,
+    });
+  }
+  return { report, payouts: await repos.payouts.savePlan(task.id, rows) };
+}

@@ -1,0 +1,85 @@
+import type { ContributionRecord } from "../../store/repositories/contributions-repository.ts";
+import type { ParticipantStanding } from "../payouts/payout-plan.ts";
+
+/**
+ * Methods in the order their scores are trusted: exact Shapley where a round
+ * was small enough, then GTG-Shapley's estimate, then leave-one-out.
+ */
+export const preferredMethods = ["exact-shapley", "gtg-shapley", "leave-one-out"] as const;
+
+/**
+ * How a scoring job marks a holder in a round's `inputs`: `flag: "attacker"`
+ * when a robust rule or the auditor found its update adversarial,
+ * `flag: "free_rider"` when it sent the global model back or a copy of
+ * another's update.
+ */
+export const standingFlagKey = "flag";
+
+export interface HolderContribution {
+  holderId: string;
+  /** Sum of the holder's round scores (Shapley values add up across rounds). */
+  total: number;
+  roundsScored: number;
+  standing: ParticipantStanding;
+}
+
+export interface TaskContributions {
+  /** The method whose scores were used, per round. */
+  methodByRound: Record<string, string>;
+  byHolder: Map<string, HolderContribution>;
+}
+
+/**
+ * Sums each holder's contribution over the task's rounds, using in every
+ * round the one method all its scores come from (the agreed one, else the
+ * most trusted one scored), and decides each holder's standing:
+ * - attacker: flagged as one in any round;
+ * - free rider: flagged as one, never scored (no update arrived in time), or
+ *   a total of zero or less (its updates did not improve the model);
+ * - contributor otherwise.
+ */
+export function taskContributions(
+  holderIds: readonly string[],
+  records: readonly ContributionRecord[],
+  agreedMethod?: string,
+): TaskContributions {
+  const byRound = new Map<number, ContributionRecord[]>();
+  for (const record of records) {
+    const rows = byRound.get(record.round) ?? [];
+    rows.push(record);
+    byRound.set(record.round, rows);
+  }
+  const methodByRound: Record<string, string> = {};
+  const totals = new Map<string, { total: number; rounds: number; flags: Set<string> }>(
+    holderIds.map((id) => [id, { total: 0, rounds: 0, flags: new Set<string>() }]),
+  );
+  for (const [round, rows] of [...byRound].sort(([a], [b]) => a - b)) {
+    const method = chooseMethod(new Set(rows.map((row) => row.method)), agreedMethod);
+    if (method === undefined) continue;
+    methodByRound[String(round)] = method;
+    for (const row of rows) {
+      const holder = totals.get(row.holderId);
+      if (row.method !== method || holder === undefined) continue;
+      holder.total += row.score;
+      holder.rounds += 1;
+      const flag = row.inputs[standingFlagKey];
+      if (typeof flag === "string") holder.flags.add(flag);
+    }
+  }
+  const byHolder = new Map<string, HolderContribution>();
+  for (const [holderId, { total, rounds, flags }] of totals) {
+    const standing: ParticipantStanding = flags.has("attacker")
+      ? "attacker"
+      : flags.has("free_rider") || rounds === 0 || total <= 0
+        ? "free_rider"
+        : "contributor";
+    byHolder.set(holderId, { holderId, total, roundsScored: rounds, standing });
+  }
+  return { methodByRound, byHolder };
+}
+
+function chooseMethod(present: Set<string>, agreed: string | undefined): string | undefined {
+  if (agreed !== undefined) return present.has(agreed) ? agreed : undefined;
+  for (const method of preferredMethods) if (present.has(method)) return method;
+  return [...present].sort()[0];
+}
