@@ -6,6 +6,8 @@ import { pinoHttp } from "pino-http";
 import { RedisStore } from "rate-limit-redis";
 import { AgoraError } from "../errors/agora-error.ts";
 import { adminQueuesPath, createAdminQueuesRouter } from "./admin-queues.ts";
+import { createDashboardPages } from "./dashboard/dashboard-pages.ts";
+import { dashboardRoutes } from "./dashboard/dashboard-routes.ts";
 import type { ApiDependencies } from "./dependencies.ts";
 import { createHttpMetrics } from "./metrics.ts";
 import { buildOpenApiDocument } from "./openapi.ts";
@@ -16,6 +18,7 @@ import { bidRoutes } from "./routes/bids.ts";
 import { decisionRoutes } from "./routes/decisions.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { holderRoutes } from "./routes/holders.ts";
+import { payoutRoutes } from "./routes/payouts.ts";
 import { queueRoutes } from "./routes/queues.ts";
 import { taskRoutes } from "./routes/tasks.ts";
 import { createStripeWebhookRouter } from "./stripe-webhook-endpoint.ts";
@@ -31,6 +34,8 @@ export const routes: readonly AnyRoute[] = [
   ...holderRoutes,
   ...bidRoutes,
   ...decisionRoutes,
+  ...payoutRoutes,
+  ...dashboardRoutes,
 ];
 
 const unmetered = new Set(["/healthz", "/readyz", "/metrics"]);
@@ -106,6 +111,7 @@ export function createApp(deps: ApiDependencies): Express {
     }
   });
   app.use(adminQueuesPath, createAdminQueuesRouter(deps));
+  app.use(createDashboardPages());
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(
