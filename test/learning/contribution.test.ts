@@ -97,6 +97,36 @@ describe("GTG-Shapley", () => {
     assert.equal(result.evaluations, 2);
   });
 
+  it("stays within an evaluation budget by sampling whole permutations only", async () => {
+    const data = [1.5, 0.4, 1, 0, 0.8, 0.3, 0, 2, 0.6, 1.1];
+    const game = accuracyGame(data);
+    let calls = 0;
+    const counted: CoalitionUtility = async (members) => {
+      calls += 1;
+      return game(members);
+    };
+    const budget = Math.floor(0.2 * 2 ** data.length);
+    const gtg = await gtgShapley(data.length, counted, {
+      random: seededRng("budget"),
+      withinRoundTolerance: 0,
+      maxEvaluations: budget,
+    });
+    assert.ok(gtg.evaluations <= budget, `${gtg.evaluations} evaluations`);
+    assert.equal(calls, gtg.evaluations);
+    assert.ok(gtg.permutations >= data.length, `${gtg.permutations} permutations`);
+    // Whole permutations keep efficiency: the estimates add up to u(N) − u(∅).
+    const everyone = data.map((_, i) => i);
+    close(
+      gtg.values.reduce((a, b) => a + b, 0),
+      (await game(everyone)) - (await game([])),
+      1e-9,
+    );
+    const exact = await exactShapley(data.length, game);
+    const order = (values: number[]) =>
+      values.map((_, i) => i).sort((a, b) => (values[b] ?? 0) - (values[a] ?? 0));
+    assert.deepEqual(order(gtg.values).slice(0, 3), order(exact.values).slice(0, 3));
+  });
+
   it("is reproducible with a seeded source of randomness", async () => {
     const game = accuracyGame([1, 2, 0.5, 0.1, 0.7]);
     const a = await gtgShapley(5, game, { random: seededRng("audit") });

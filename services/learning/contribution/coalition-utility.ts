@@ -12,11 +12,12 @@ export interface ContributionEstimate {
   evaluations: number;
 }
 
+const keyOf = (members: readonly number[]): string => [...members].sort((a, b) => a - b).join(",");
+
 /**
- * Memoises a utility by coalition, so every method pays once per distinct
- * coalition and reports how many it evaluated. Coalitions are keyed by a
- * bitmask, which bounds the participants per round at 31 for exact
- * enumeration; sampling methods key by the sorted member list instead.
+ * Memoises a utility by coalition (keyed by the sorted member list), so
+ * every method pays once per distinct coalition and reports how many it
+ * evaluated.
  */
 export class CachedUtility {
   readonly #utility: CoalitionUtility;
@@ -28,6 +29,11 @@ export class CachedUtility {
 
   get evaluations(): number {
     return this.#cache.size;
+  }
+
+  /** Whether this coalition was evaluated already (asking for it again is free). */
+  has(members: readonly number[]): boolean {
+    return this.#cache.has(keyOf(members));
   }
 
   of(members: readonly number[]): Promise<number> {

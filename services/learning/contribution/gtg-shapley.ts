@@ -23,9 +23,24 @@ export interface GtgShapleyOptions {
   convergenceTolerance?: number;
   /** Hard cap on sampled permutations. Default 20·n. */
   maxPermutations?: number;
+  /**
+   * Budget of distinct coalition evaluations. A permutation that would need
+   * one more is abandoned whole (a half-walked permutation would bias the
+   * estimate) and sampling stops. Default: no budget.
+   */
+  maxEvaluations?: number | null;
   /** Source of randomness in [0, 1); pass a seeded one for reproducible audits. */
   random?: () => number;
 }
+
+/** The defaults, written out so that stored inputs can name every setting a run used. */
+export const gtgDefaults = (participants: number) => ({
+  withinRoundTolerance: 0.001,
+  betweenRoundTolerance: 0.001,
+  convergenceTolerance: 0.01,
+  maxPermutations: 20 * participants,
+  maxEvaluations: null as number | null,
+});
 
 /**
  * GTG-Shapley (Liu et al., "GTG-Shapley: Efficient and Accurate Participant
@@ -50,10 +65,12 @@ export async function gtgShapley(
     throw new AgoraError("invalid", "GTG-Shapley needs at least one participant");
   }
   const n = participants;
-  const within = options.withinRoundTolerance ?? 0.001;
-  const between = options.betweenRoundTolerance ?? 0.001;
-  const convergence = options.convergenceTolerance ?? 0.01;
-  const maxPermutations = options.maxPermutations ?? 20 * n;
+  const defaults = gtgDefaults(n);
+  const within = options.withinRoundTolerance ?? defaults.withinRoundTolerance;
+  const between = options.betweenRoundTolerance ?? defaults.betweenRoundTolerance;
+  const convergence = options.convergenceTolerance ?? defaults.convergenceTolerance;
+  const maxPermutations = options.maxPermutations ?? defaults.maxPermutations;
+  const budget = options.maxEvaluations ?? Number.POSITIVE_INFINITY;
   const random = options.random ?? Math.random;
   const cached = new CachedUtility(utility);
   const everyone = Array.from({ length: n }, (_, i) => i);
@@ -72,20 +89,28 @@ export async function gtgShapley(
   const sums = new Array<number>(n).fill(0);
   let permutations = 0;
   let previousEstimate = new Array<number>(n).fill(0);
-  while (permutations < maxPermutations) {
+  let overBudget = false;
+  while (permutations < maxPermutations && !overBudget) {
     const first = permutations % n;
     const rest = everyone.filter((i) => i !== first);
     shuffleInPlace(rest, random);
     const order = [first, ...rest];
     let prefixValue = start;
     const prefix: number[] = [];
+    const marginals: [member: number, gain: number][] = [];
     for (const member of order) {
       if (Math.abs(full - prefixValue) < within) break; // truncated: the rest add ~nothing
       prefix.push(member);
+      if (prefix.length < n && !cached.has(prefix) && cached.evaluations >= budget) {
+        overBudget = true;
+        break;
+      }
       const value = prefix.length === n ? full : await cached.of(prefix);
-      sums[member] = (sums[member] ?? 0) + (value - prefixValue);
+      marginals.push([member, value - prefixValue]);
       prefixValue = value;
     }
+    if (overBudget) break;
+    for (const [member, gain] of marginals) sums[member] = (sums[member] ?? 0) + gain;
     permutations += 1;
     // Judge convergence once per full cycle of guided starts.
     if (permutations % n === 0) {
@@ -99,7 +124,7 @@ export async function gtgShapley(
     }
   }
   return {
-    values: sums.map((sum) => sum / permutations),
+    values: sums.map((sum) => (permutations === 0 ? 0 : sum / permutations)),
     evaluations: cached.evaluations,
     permutations,
     skipped: false,

@@ -171,24 +171,32 @@ export class RoundsRepository {
 
   /**
    * Closes an open round with its outcome. Closing it again is refused, so a
-   * retried aggregate job cannot overwrite a result.
+   * retried aggregate job cannot overwrite a result. Accuracy and loss may be
+   * unknown (an aggregator without a validation set); `closedAt` lets an
+   * archive keep the time the round really closed.
    */
   async close(
     taskId: string,
     round: number,
     outcome:
-      | { status: "aggregated"; resultModelHash: string; accuracy: number; loss: number }
+      | {
+          status: "aggregated";
+          resultModelHash: string;
+          accuracy: number | null | undefined;
+          loss: number | null | undefined;
+        }
       | { status: "failed" },
+    closedAt: Date = new Date(),
   ): Promise<RoundRecord> {
     const row = await this.#db
       .updateTable("rounds")
       .set({
         status: outcome.status,
-        closed_at: new Date(),
+        closed_at: closedAt,
         ...(outcome.status === "aggregated" && {
           result_model_hash: outcome.resultModelHash,
-          accuracy: outcome.accuracy,
-          loss: outcome.loss,
+          accuracy: outcome.accuracy ?? null,
+          loss: outcome.loss ?? null,
         }),
       })
       .where("task_id", "=", taskId)
