@@ -3,10 +3,16 @@ import type { Redis } from "ioredis";
 import type { BlobStore } from "../services/learning/blobs/blob-store.ts";
 import { getWeights, putWeights } from "../services/learning/blobs/weight-blobs.ts";
 import { assertModelKind } from "../services/learning/models/architecture.ts";
-import { embedTier } from "../services/learning/models/tier-mapping.ts";
-import type { RoundBook, RoundKey, RoundResult } from "../services/learning/rounds/round-book.ts";
+import type {
+  ArrivalWatch,
+  RoundBook,
+  RoundKey,
+  RoundResult,
+  UpdateRecord,
+} from "../services/learning/rounds/round-book.ts";
+import { loadReply, UpdatePrefetch } from "../services/learning/rounds/update-prefetch.ts";
 import { createStrategy } from "../services/learning/strategies/create-strategy.ts";
-import type { FitReply } from "../services/learning/strategies/strategy.ts";
+import type { AggregateOutcome, FitReply } from "../services/learning/strategies/strategy.ts";
 import type { Evaluation } from "../services/learning/training/evaluate.ts";
 import { queueNames } from "./names.ts";
 import { aggregateJobSchema, type RoundClosedJob, roundClosedJobId } from "./payloads.ts";
@@ -26,6 +32,31 @@ export interface AggregateWorkerDeps {
    * the database, scores contributions and settles after the last round.
    */
   roundClosed?: Queue;
+  /**
+   * Updates read (and, for sums, folded) as they were recorded, fed by the
+   * book's arrival announcements; `startAggregateWorker` sets one up when
+   * the book announces arrivals. Without it the round is read at close.
+   */
+  prefetch?: UpdatePrefetch;
+}
+
+/** The on-time updates in the order the book recorded them (holder-id order without one). */
+function inArrivalOrder(updates: UpdateRecord[], arrivals: string[] | undefined): UpdateRecord[] {
+  if (arrivals === undefined) return updates;
+  const position = new Map(arrivals.map((holderId, i) => [holderId, i]));
+  const at = (u: UpdateRecord) => position.get(u.holderId) ?? Number.MAX_SAFE_INTEGER;
+  return [...updates].sort((a, b) => at(a) - at(b) || a.holderId.localeCompare(b.holderId));
+}
+
+/** Whether what was folded ahead is exactly the start of what the round accepts, in order. */
+function isPrefix(
+  folded: Pick<UpdateRecord, "holderId" | "updateHash">[],
+  ordered: UpdateRecord[],
+): boolean {
+  if (folded.length > ordered.length) return false;
+  return folded.every(
+    (f, i) => f.holderId === ordered[i]?.holderId && f.updateHash === ordered[i]?.updateHash,
+  );
 }
 
 /**
@@ -40,7 +71,8 @@ export async function closeRound(key: RoundKey, deps: AggregateWorkerDeps): Prom
   const plan = await deps.book.getPlan(key);
   if (plan === undefined) throw new Error(`no plan for round ${key.taskId}/${key.round}`);
   const started = performance.now();
-  const { updates: arrived, failures } = await deps.book.closeAndCollect(key);
+  const closed = await deps.book.closeAndCollect(key);
+  const { updates: arrived, failures } = closed;
   const onTime = arrived.filter((update) => update.receivedAt <= plan.deadline);
   const onTimeHolders = new Set(onTime.map((u) => u.holderId));
   const dropped = plan.holders.filter((h) => !onTimeHolders.has(h));
@@ -62,19 +94,31 @@ export async function closeRound(key: RoundKey, deps: AggregateWorkerDeps): Prom
     };
   } else {
     const model = assertModelKind(plan.model);
-    const global = await getWeights(deps.blobs, plan.globalModelHash);
-    const replies: FitReply[] = await Promise.all(
-      onTime.map(async (update) => {
-        const sub = await getWeights(deps.blobs, update.updateHash);
-        if (update.tier === 0) {
-          return { holderId: update.holderId, weights: sub, samples: update.samples };
-        }
-        const { weights, coverage } = embedTier(sub, global, model, update.tier);
-        return { holderId: update.holderId, weights, samples: update.samples, coverage };
-      }),
-    );
+    const prefetched = await deps.prefetch?.take(key);
+    const global = prefetched?.global ?? (await getWeights(deps.blobs, plan.globalModelHash));
     const strategy = createStrategy(plan.strategy, key.taskId);
-    const outcome = strategy.aggregate(key.round, replies, failures, global);
+    const read = (update: UpdateRecord): Promise<FitReply> => {
+      const kept = prefetched?.replies.get(update.holderId);
+      return kept?.updateHash === update.updateHash
+        ? Promise.resolve(kept.reply)
+        : loadReply(deps.blobs, update, plan, global);
+    };
+    let outcome: AggregateOutcome;
+    if (strategy.beginRound !== undefined) {
+      // A sum: fold in the recorded arrival order, after what was folded while holders trained.
+      const ordered = inArrivalOrder(onTime, closed.arrivals);
+      const headStart = prefetched?.running !== undefined && isPrefix(prefetched.folded, ordered);
+      const running =
+        headStart && prefetched?.running
+          ? prefetched.running
+          : strategy.beginRound(key.round, global);
+      const rest = ordered.slice(headStart ? (prefetched?.folded.length ?? 0) : 0);
+      for (const reply of await Promise.all(rest.map(read))) running.add(reply);
+      outcome = running.finish();
+    } else {
+      const replies = await Promise.all(onTime.map(read));
+      outcome = strategy.aggregate(key.round, replies, failures, global);
+    }
     const modelHash = await putWeights(deps.blobs, outcome.weights);
     const evaluation = deps.evaluate ? await deps.evaluate(model, outcome.weights) : undefined;
     result = {
@@ -118,16 +162,47 @@ export async function closeRound(key: RoundKey, deps: AggregateWorkerDeps): Prom
 export interface AggregateWorkerOptions extends AggregateWorkerDeps {
   connection: Redis;
   prefix: string;
+  /**
+   * Read updates as they are recorded (when the book announces arrivals).
+   * @default true
+   */
+  prefetchUpdates?: boolean;
+}
+
+/** The aggregate worker, which also stops watching arrivals when it closes. */
+class AggregateWorker extends Worker {
+  #watch: Promise<ArrivalWatch | undefined> = Promise.resolve(undefined);
+
+  watch(watching: Promise<ArrivalWatch | undefined>): void {
+    // Without the watch the worker still aggregates; it only loses the head start.
+    this.#watch = watching.catch(() => undefined);
+  }
+
+  override async close(force = false): Promise<void> {
+    await super.close(force);
+    await (await this.#watch)?.stop();
+  }
 }
 
 /** Processes `aggregate` (flow parents) and `close-round` (deadline, quorum) jobs. */
 export function startAggregateWorker(options: AggregateWorkerOptions): Worker {
-  return new Worker(
+  const watchArrivals = options.book.watchArrivals?.bind(options.book);
+  const prefetch =
+    options.prefetch ??
+    (options.prefetchUpdates !== false && watchArrivals !== undefined
+      ? new UpdatePrefetch({ blobs: options.blobs, book: options.book })
+      : undefined);
+  const deps: AggregateWorkerDeps = { ...options, ...(prefetch && { prefetch }) };
+  const worker = new AggregateWorker(
     queueNames.aggregate,
     async (job: Job) => {
       const data = aggregateJobSchema.parse(job.data);
-      return closeRound({ taskId: data.taskId, round: data.round }, options);
+      return closeRound({ taskId: data.taskId, round: data.round }, deps);
     },
     { connection: options.connection, prefix: options.prefix, concurrency: 1 },
   );
+  if (prefetch !== undefined && options.prefetch === undefined && watchArrivals !== undefined) {
+    worker.watch(watchArrivals((arrival) => prefetch.onArrival(arrival)));
+  }
+  return worker;
 }

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type {
+  ArrivalWatch,
   ClosedRound,
   FailureRecord,
   HolderStanding,
@@ -9,6 +10,7 @@ import type {
   RoundKey,
   RoundPlan,
   RoundResult,
+  UpdateArrival,
   UpdateRecord,
 } from "../services/learning/rounds/round-book.ts";
 
@@ -18,13 +20,19 @@ import type {
  * counted once even when two copies finish at the same moment. It also
  * answers how many updates the round holds (HLEN is O(1)) against the target
  * written at `openRound`, so no train job ever lists the round's updates.
- * KEYS: closed, updates, target. ARGV: holder id, record.
+ * A recorded update is appended to the round's arrival list (the order a
+ * running aggregation folds in) and announced on the arrivals channel with
+ * its place in that list, so an aggregator can fetch it while others train.
+ * KEYS: closed, updates, target, arrivals.
+ * ARGV: holder id, record, arrivals channel, "<task> <round>".
  */
 const recordUpdateScript = `
 if redis.call("EXISTS", KEYS[1]) == 1 then return {"closed", 0, 0} end
 if redis.call("HSETNX", KEYS[2], ARGV[1], ARGV[2]) == 0 then
   return {"duplicate", redis.call("HLEN", KEYS[2]), 0}
 end
+local sequence = redis.call("RPUSH", KEYS[4], ARGV[1])
+redis.call("PUBLISH", ARGV[3], ARGV[4] .. " " .. sequence .. " " .. ARGV[2])
 local recorded = redis.call("HLEN", KEYS[2])
 local target = tonumber(redis.call("GET", KEYS[3]) or "0")
 if target > 0 and recorded >= target then return {"recorded", recorded, 1} end
@@ -32,6 +40,21 @@ return {"recorded", recorded, 0}
 `;
 
 type RecordReply = [RecordOutcome, number, number];
+
+/** `<task> <round> <sequence> <record JSON>`, as the record script publishes it. */
+function parseArrival(message: string): UpdateArrival | undefined {
+  const [taskId, round, sequence] = message.split(" ", 3);
+  const json = message.slice(`${taskId} ${round} ${sequence} `.length);
+  try {
+    return {
+      key: { taskId: taskId as string, round: Number(round) },
+      sequence: Number(sequence),
+      update: JSON.parse(json) as UpdateRecord,
+    };
+  } catch {
+    return undefined;
+  }
+}
 
 const parseAll = <T extends { holderId: string }>(raws: string[]): T[] =>
   raws.map((raw) => JSON.parse(raw) as T).sort((a, b) => a.holderId.localeCompare(b.holderId));
@@ -46,14 +69,15 @@ type ScriptedRedis = Redis & {
  */
 function withScripts(redis: Redis): ScriptedRedis {
   if (!("agoraRecordUpdate" in redis)) {
-    redis.defineCommand("agoraRecordUpdate", { numberOfKeys: 3, lua: recordUpdateScript });
+    redis.defineCommand("agoraRecordUpdate", { numberOfKeys: 4, lua: recordUpdateScript });
   }
   return redis as ScriptedRedis;
 }
 
 /**
  * RoundBook over Redis, under the queue prefix:
- * `<prefix>:fl:<task>:<round>:{plan,target,updates,failures,closed,result}`.
+ * `<prefix>:fl:<task>:<round>:{plan,target,updates,arrivals,failures,closed,result}`,
+ * and the channel `<prefix>:fl:arrivals`.
  */
 export class RedisRoundBook implements RoundBook {
   readonly #redis: ScriptedRedis;
@@ -67,6 +91,10 @@ export class RedisRoundBook implements RoundBook {
 
   #key(key: RoundKey, part: string): string {
     return `${this.#prefix}:fl:${key.taskId}:${key.round}:${part}`;
+  }
+
+  get #arrivalsChannel(): string {
+    return `${this.#prefix}:fl:arrivals`;
   }
 
   async openRound(plan: RoundPlan): Promise<boolean> {
@@ -89,8 +117,11 @@ export class RedisRoundBook implements RoundBook {
       this.#key(key, "closed"),
       this.#key(key, "updates"),
       this.#key(key, "target"),
+      this.#key(key, "arrivals"),
       update.holderId,
       JSON.stringify(update),
+      this.#arrivalsChannel,
+      `${key.taskId} ${key.round}`,
     );
     return { outcome, recorded, reachedTarget: reached === 1 };
   }
@@ -139,8 +170,9 @@ export class RedisRoundBook implements RoundBook {
       .set(this.#key(key, "closed"), String(Date.now()), "NX")
       .hvals(this.#key(key, "updates"))
       .hvals(this.#key(key, "failures"))
+      .lrange(this.#key(key, "arrivals"), 0, -1)
       .exec();
-    const [closed, updates, failures] = (replies ?? []).map(([error, value]) => {
+    const [closed, updates, failures, arrivals] = (replies ?? []).map(([error, value]) => {
       if (error) throw error;
       return value;
     });
@@ -148,6 +180,33 @@ export class RedisRoundBook implements RoundBook {
       closedNow: closed === "OK",
       updates: parseAll<UpdateRecord>(updates as string[]),
       failures: parseAll<FailureRecord>(failures as string[]),
+      arrivals: arrivals as string[],
+    };
+  }
+
+  /**
+   * Subscribes on a connection of its own (a subscribed connection can do
+   * nothing else); ioredis subscribes again after a reconnect. Arrivals
+   * announced while it was away are not replayed: a listener must treat
+   * them as a head start, never as the record (that is `closeAndCollect`).
+   */
+  async watchArrivals(listener: (arrival: UpdateArrival) => void): Promise<ArrivalWatch> {
+    const subscriber = this.#redis.duplicate({
+      connectionName: "agora-fl-arrivals",
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+    });
+    const channel = this.#arrivalsChannel;
+    subscriber.on("message", (from: string, message: string) => {
+      if (from !== channel) return;
+      const arrival = parseArrival(message);
+      if (arrival !== undefined) listener(arrival);
+    });
+    await subscriber.subscribe(channel);
+    return {
+      stop: async () => {
+        await subscriber.quit().catch(() => subscriber.disconnect());
+      },
     };
   }
 

@@ -73,6 +73,52 @@ function ensureBackend(model: ModelKind, deps: TrainWorkerDeps): Promise<void> {
   return choosing;
 }
 
+let lastGlobal: { hash: string; weights: Promise<Float32Array> } | undefined;
+
+/**
+ * The round's global model, read and verified once per process: every train
+ * job of a round starts from it, and training only reads it (tiers and DP
+ * work on copies), so jobs share one array instead of each copying
+ * megabytes. A failed read is not remembered.
+ */
+function globalModel(blobs: BlobStore, hash: string): Promise<Float32Array> {
+  if (lastGlobal?.hash === hash) return lastGlobal.weights;
+  const entry = { hash, weights: getWeights(blobs, hash) };
+  lastGlobal = entry;
+  entry.weights.catch(() => {
+    if (lastGlobal === entry) lastGlobal = undefined;
+  });
+  return entry.weights;
+}
+
+let lastTurn: Promise<void> = Promise.resolve();
+
+/**
+ * Trainings in one process take turns, with a turn of the event loop between
+ * them. Training is a long synchronous stretch; in a process that hosts
+ * several holders' workers the replies that start their jobs arrive
+ * together, and without turns every training would run back to back before
+ * any I/O is served: lock renewals, Redis replies, and the aggregator's reads
+ * of updates already recorded would all wait for the last holder. An
+ * immediate queued from a running callback fires only after the next poll
+ * phase, so pending I/O always goes first. With one holder per process (as
+ * deployed) this costs one loop turn.
+ */
+async function inTrainingTurn<T>(work: () => Promise<T>): Promise<T> {
+  const previous = lastTurn;
+  let release = () => {};
+  lastTurn = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  await previous;
+  await new Promise((resolve) => setImmediate(resolve));
+  try {
+    return await work();
+  } finally {
+    release();
+  }
+}
+
 /**
  * One train job: fetch the global model by hash, train E local epochs on this
  * holder's data, clip and noise when the agreement asks, store the update and
@@ -93,21 +139,23 @@ export async function runTrainJob(raw: unknown, deps: TrainWorkerDeps): Promise<
   }
   if (Date.now() > job.deadline || closed) return { status: "late" };
 
-  const global = await getWeights(deps.blobs, job.globalModelHash);
+  const global = await globalModel(deps.blobs, job.globalModelHash);
   const data = await deps.data.load(job.holderId);
   await ensureBackend(job.model, deps);
   const seed = `${job.taskId}|${job.round}|${job.holderId}`;
-  const trained = await trainLocally({
-    kind: job.model,
-    tier: job.modelTier,
-    global,
-    data,
-    epochs: job.localEpochs,
-    batchSize: job.batchSize,
-    learningRate: job.learningRate,
-    proximalMu: job.proximalMu,
-    seed,
-  });
+  const trained = await inTrainingTurn(() =>
+    trainLocally({
+      kind: job.model,
+      tier: job.modelTier,
+      global,
+      data,
+      epochs: job.localEpochs,
+      batchSize: job.batchSize,
+      learningRate: job.learningRate,
+      proximalMu: job.proximalMu,
+      seed,
+    }),
+  );
   let update = trained.weights;
   if (job.dp !== null) {
     const start = extractTier(global, job.model, job.modelTier);

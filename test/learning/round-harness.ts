@@ -2,7 +2,7 @@ import { rm } from "node:fs/promises";
 import { Queue, type Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { startAggregateWorker } from "../../queues/aggregate-worker.ts";
-import { createRedisConnection } from "../../queues/connection.ts";
+import { createRedisConnection, waitUntilReady } from "../../queues/connection.ts";
 import { queueNames } from "../../queues/names.ts";
 import { RedisRoundBook } from "../../queues/redis-round-book.ts";
 import { RoundFlows, type RoundStart } from "../../queues/round-flows.ts";
@@ -65,6 +65,8 @@ export async function startRoundHarness() {
     }),
   ];
   const globalModelHash = await putWeights(blobs, initialWeights("mnist-2nn", 7));
+  // The client fails fast while offline: a loaded machine may not have connected it yet.
+  await waitUntilReady(client);
 
   return {
     prefix,

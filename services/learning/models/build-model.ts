@@ -65,6 +65,23 @@ export function readFlatWeights(model: tf.LayersModel): Float32Array {
   return flat;
 }
 
+/**
+ * `readFlatWeights` without blocking reads: the WebGPU backend has no
+ * synchronous download in Node (tfjs does it through an OffscreenCanvas),
+ * and an asynchronous one lets the GPU finish queued work first.
+ */
+export async function readFlatWeightsAsync(model: tf.LayersModel): Promise<Float32Array> {
+  const tensors = model.getWeights();
+  const parts = await Promise.all(tensors.map((tensor) => tensor.data() as Promise<Float32Array>));
+  const flat = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    flat.set(part, offset);
+    offset += part.length;
+  }
+  return flat;
+}
+
 /** Loads a flat vector into the model (same order as `readFlatWeights`). */
 export function writeFlatWeights(model: tf.LayersModel, flat: Float32Array): void {
   const current = model.getWeights();

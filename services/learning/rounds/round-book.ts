@@ -88,6 +88,25 @@ export interface ClosedRound {
   updates: UpdateRecord[];
   /** Sorted by holder id. */
   failures: FailureRecord[];
+  /**
+   * Holder ids in the order their updates were recorded: the order a running
+   * aggregation folds them in, so closing the round again, or an auditor
+   * redoing it, gets the same bits. Absent from a book that does not keep it
+   * (then holder-id order is used).
+   */
+  arrivals?: string[];
+}
+
+/** An update just recorded, as announced to whoever watches the book. */
+export interface UpdateArrival {
+  key: RoundKey;
+  /** Its place in the round's arrival order, from 1. */
+  sequence: number;
+  update: UpdateRecord;
+}
+
+export interface ArrivalWatch {
+  stop(): Promise<void>;
 }
 
 export interface RoundBook {
@@ -111,4 +130,11 @@ export interface RoundBook {
   /** Stores the result unless one exists; returns the stored one. */
   saveResult(result: RoundResult): Promise<RoundResult>;
   getResult(key: RoundKey): Promise<RoundResult | undefined>;
+  /**
+   * Calls `listener` for every update recorded from now on, in each round's
+   * arrival order (every round of every task). Best effort: an announcement
+   * can be missed (a reconnect), so a watcher gets a head start and never
+   * the record. Optional: a book without notifications leaves it out.
+   */
+  watchArrivals?(listener: (arrival: UpdateArrival) => void): Promise<ArrivalWatch>;
 }

@@ -16,7 +16,15 @@ export interface SimulationOptions {
   rounds: number;
   localEpochs: number;
   batchSize: number;
+  /** Local SGD learning rate of the first round. */
   learningRate: number;
+  /**
+   * Round t trains at `learningRate × learningRateDecay^t` (McMahan et al.
+   * decay the rate across rounds; late rounds then stop undoing each other on
+   * non-IID data).
+   * @default 1 (a constant rate)
+   */
+  learningRateDecay?: number;
   initial: Float32Array;
   /** Scored every `evaluateEvery` rounds and after the last (the owner's validation set). */
   evaluation: Dataset;
@@ -55,6 +63,7 @@ export async function simulateRounds(options: SimulationOptions): Promise<Simula
   let global = options.initial;
   const curve: RoundAccuracy[] = [];
   const every = Math.max(1, Math.floor(options.evaluateEvery ?? 1));
+  const decay = options.learningRateDecay ?? 1;
   const indices = options.holders.map((_, i) => i);
   let trainSeconds = 0;
   let aggregateSeconds = 0;
@@ -73,7 +82,7 @@ export async function simulateRounds(options: SimulationOptions): Promise<Simula
         data: options.holders[holder] as Dataset,
         epochs: options.localEpochs,
         batchSize: options.batchSize,
-        learningRate: options.learningRate,
+        learningRate: options.learningRate * decay ** round,
         seed: `${options.seed}|${round}|${holder}`,
       });
       trainSeconds += trained.trainSeconds;

@@ -32,6 +32,18 @@ export interface AggregateOutcome {
   used: string[];
 }
 
+/**
+ * An aggregation fed one update at a time, for rules that are sums (FedAvg,
+ * FedProx): the aggregator folds each update as it arrives instead of
+ * reading the whole round when it closes.
+ */
+export interface RunningAggregation {
+  /** Folds one update in; AgoraError `invalid` when it does not fit the global model. */
+  add(reply: FitReply): void;
+  /** The aggregate of everything added; AgoraError `conflict` when nothing was. */
+  finish(): AggregateOutcome;
+}
+
 export interface Strategy {
   readonly name: string;
   configureRound(round: number, holders: readonly string[]): FitInstruction[];
@@ -41,4 +53,11 @@ export interface Strategy {
     failures: readonly FitFailure[],
     global: Float32Array,
   ): AggregateOutcome;
+  /**
+   * Present on rules that can aggregate incrementally. Adding replies in a
+   * given order and finishing gives the same bits as `aggregate` over the
+   * replies in that order. Rules that need every update at once (median,
+   * Krum) leave it out.
+   */
+  beginRound?(round: number, global: Float32Array): RunningAggregation;
 }

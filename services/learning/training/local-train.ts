@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { AgoraError } from "../../errors/agora-error.ts";
 import { type Dataset, datasetSize } from "../data/dataset.ts";
 import { inputSize, type ModelKind } from "../models/architecture.ts";
-import { readFlatWeights, writeFlatWeights } from "../models/build-model.ts";
+import { readFlatWeightsAsync, writeFlatWeights } from "../models/build-model.ts";
 import { acquireModel, releaseModel } from "../models/model-pool.ts";
 import { extractTier } from "../models/tier-mapping.ts";
 import { seededRng, shuffleInPlace } from "../util/random.ts";
@@ -62,11 +62,14 @@ export async function trainLocally(options: LocalTrainOptions): Promise<LocalTra
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       const epochStarted = performance.now();
       shuffleInPlace(order, rng);
-      let lossSum = 0;
+      // The loss stays on the device and is read once per epoch: a read per
+      // step would stall a GPU backend on every batch.
+      let lossSum: tf.Scalar = tf.keep(tf.scalar(0));
       let batches = 0;
       for (let offset = 0; offset < samples; offset += options.batchSize) {
         const batch = order.slice(offset, offset + options.batchSize);
-        const lossValue = tf.tidy(() => {
+        const previous = lossSum;
+        lossSum = tf.tidy(() => {
           const { xs, ys } = batchTensors(options.data, batch);
           const cost = optimizer.minimize(() => {
             const logits = model.apply(xs, { training: true }) as tf.Tensor;
@@ -78,13 +81,15 @@ export async function trainLocally(options: LocalTrainOptions): Promise<LocalTra
             );
             return tf.add(loss, tf.mul(mu / 2, tf.addN(drift))) as tf.Scalar;
           }, true);
-          return (cost as tf.Scalar).dataSync()[0] as number;
+          return tf.keep(tf.add(previous, cost as tf.Scalar) as tf.Scalar);
         });
-        lossSum += lossValue;
+        previous.dispose();
         batches++;
         steps++;
       }
-      lastEpochLoss = lossSum / Math.max(batches, 1);
+      const epochLossSum = (await lossSum.data())[0] as number;
+      lossSum.dispose();
+      lastEpochLoss = epochLossSum / Math.max(batches, 1);
       busyMs += performance.now() - epochStarted;
       // Let timers (job lock renewal) run between epochs.
       await new Promise((resolve) => setImmediate(resolve));
@@ -95,7 +100,7 @@ export async function trainLocally(options: LocalTrainOptions): Promise<LocalTra
       });
     }
     const readStarted = performance.now();
-    const weights = readFlatWeights(model);
+    const weights = await readFlatWeightsAsync(model);
     busyMs += performance.now() - readStarted;
     return {
       weights,
