@@ -64,6 +64,9 @@ export const roundClosedJobId = (job: Pick<RoundClosedJob, "taskId" | "round">):
 export const settleJobSchema = z.object({ taskId: id });
 export type SettleJob = z.infer<typeof settleJobSchema>;
 
+/** Deterministic id of a task's `settle` job: a task is settled by one job, however often it is queued. */
+export const settleJobId = (job: Pick<SettleJob, "taskId">): string => `settle|${job.taskId}`;
+
 export const railEventJobSchema = z.object({
   rail: z.enum(["stripe", "chain"]),
   eventId: z.string().min(1),

@@ -30,6 +30,7 @@ import {
   type RoundClosedJob,
   roundClosedJobSchema,
   type SettleJob,
+  settleJobId,
   settleJobSchema,
 } from "./payloads.ts";
 
@@ -65,8 +66,8 @@ export const roundClosedJobOptions = {
   backoff: { type: "exponential", delay: 1_000 },
 } as const;
 
-/** Deterministic id of a task's `settle` job, so that it is queued once however often the last round is announced. */
-export const settleJobId = (job: SettleJob): string => `settle|${job.taskId}`;
+/** Re-exported for callers that look a task's settle job up. */
+export { settleJobId };
 
 /**
  * What happens once a round closes, off the aggregation path: the round and

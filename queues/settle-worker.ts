@@ -6,8 +6,7 @@ import type { SettlementDependencies } from "../services/settlement/pipeline/set
 import { queueNames } from "./names.ts";
 import { settleJobSchema } from "./payloads.ts";
 
-/** The id every producer gives a task's settle job, so a task is settled by one job at a time. */
-export const settleJobId = (taskId: string): string => `settle|${taskId}`;
+export { settleJobId } from "./payloads.ts";
 
 export interface SettleWorkerOptions {
   /** A `worker` connection (blocking commands). */

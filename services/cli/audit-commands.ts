@@ -19,7 +19,7 @@ import { type OpenDatabase, openDatabase } from "../store/database.ts";
 import { migrateToLatest } from "../store/migrate.ts";
 import type { DecisionView } from "./api-views.ts";
 import { type GlobalOptions, printerOf, signIn } from "./context.ts";
-import { ProblemError, UnreachableError, UsageError } from "./exit-codes.ts";
+import { AuditFailedError, ProblemError, UnreachableError, UsageError } from "./exit-codes.ts";
 import { formatFields, formatTable } from "./output.ts";
 
 /** The API's largest page; `decisions` follows `after` until a short page, so nothing is cut off. */
@@ -327,8 +327,8 @@ async function auditTaskCommand(taskId: string, options: AuditTaskCliOptions, co
 }
 
 /** An audit that did not pass, as a problem: exit code 2 with a stable code scripts branch on. */
-function auditProblem(code: string, title: string, reasons: readonly string[]): ProblemError {
-  return new ProblemError({ title, status: 409, code, detail: reasons.join("\n") });
+function auditProblem(code: string, title: string, reasons: readonly string[]): AuditFailedError {
+  return new AuditFailedError({ title, status: 409, code, detail: reasons.join("\n") });
 }
 
 /** Domain errors from the store or the chain, as the CLI's own errors. */

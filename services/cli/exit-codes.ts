@@ -11,6 +11,8 @@ export const ExitCode = {
   problem: 2,
   /** The API could not be reached: connection refused, DNS failure, timeout. */
   unreachable: 3,
+  /** An audit ran and found the task unfair (disputed), inconclusive, or the audit log tampered. */
+  auditFailed: 4,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -42,13 +44,23 @@ export interface ProblemDetails {
 
 /** The API refused a request; carries the problem it answered with. */
 export class ProblemError extends Error {
-  readonly exitCode = ExitCode.problem;
+  readonly exitCode: ExitCode = ExitCode.problem;
   readonly problem: ProblemDetails;
 
   constructor(problem: ProblemDetails) {
     super(problem.title);
     this.name = "ProblemError";
     this.problem = problem;
+  }
+}
+
+/** An audit's own verdict: the checks ran, and the task or the log did not pass them. */
+export class AuditFailedError extends ProblemError {
+  override readonly exitCode: ExitCode = ExitCode.auditFailed;
+
+  constructor(problem: ProblemDetails) {
+    super(problem);
+    this.name = "AuditFailedError";
   }
 }
 

@@ -13,7 +13,8 @@ Exit codes:
   0  ok (also --help)
   1  usage error: unknown command or option, bad value, unreadable or malformed input file, no key
   2  the API answered with a problem; its title and detail are printed to stderr
-  3  the API could not be reached
+  3  the API (or the chain) could not be reached
+  4  an audit found problems: the task is disputed or inconclusive, or the audit log does not verify
 
 Environment:
   AGORA_API_URL      default for --api
@@ -69,7 +70,7 @@ function report(error: unknown, json: boolean): ExitCode {
     process.stderr.write(
       `${json ? JSON.stringify({ problem: error.problem }) : formatProblem(error.problem)}\n`,
     );
-    return ExitCode.problem;
+    return error.exitCode;
   }
   if (error instanceof UsageError || error instanceof UnreachableError) {
     process.stderr.write(

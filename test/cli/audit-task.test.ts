@@ -80,13 +80,13 @@ describe("agora audit", () => {
     assert.match(verified.stdout, /verifies: signed by 0x3C44/);
   });
 
-  it("disputes an unfair task and exits 2 with audit_disputed", async () => {
+  it("disputes an unfair task and exits 4 with audit_disputed", async () => {
     const run = expectExit(
       await runAgora(
         ["audit", unfair.taskId, "--submit", "--recompute", "recorded-utilities"],
         env(),
       ),
-      2,
+      4,
     );
     assert.match(run.stdout, /verdict:\s+dispute/);
     assert.match(run.stdout, /on chain:\s+disputed/);
@@ -104,7 +104,7 @@ describe("agora audit", () => {
       store.db,
     );
     await store.close();
-    const tampered = expectExit(await runAgora(["audit", "verify-log", "--json"], env()), 2);
+    const tampered = expectExit(await runAgora(["audit", "verify-log", "--json"], env()), 4);
     const result = JSON.parse(tampered.stdout) as { ok: boolean; problems: { problem: string }[] };
     assert.equal(result.ok, false);
     assert.deepEqual(

@@ -132,15 +132,15 @@ export async function startSettleQueue(
       queue.add(
         "settle",
         { taskId },
-        { jobId: settleJobId(taskId), attempts: jobOptions.attempts ?? 1, backoff: 0 },
+        { jobId: settleJobId({ taskId }), attempts: jobOptions.attempts ?? 1, backoff: 0 },
       ),
     async waitFor(taskId, states, timeoutMs = 30_000) {
       const started = Date.now();
       for (;;) {
-        const state = await queue.getJobState(settleJobId(taskId));
+        const state = await queue.getJobState(settleJobId({ taskId }));
         if (states.includes(state)) return state;
         if (Date.now() - started > timeoutMs) {
-          const job = await queue.getJob(settleJobId(taskId));
+          const job = await queue.getJob(settleJobId({ taskId }));
           assert.fail(`settle job of ${taskId} is ${state}, not ${states}: ${job?.failedReason}`);
         }
         await new Promise((resolve) => setTimeout(resolve, 50));
