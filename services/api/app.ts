@@ -21,6 +21,7 @@ import { holderRoutes } from "./routes/holders.ts";
 import { payoutRoutes } from "./routes/payouts.ts";
 import { queueRoutes } from "./routes/queues.ts";
 import { taskRoutes } from "./routes/tasks.ts";
+import { trainingRoutes } from "./routes/training.ts";
 import { createStripeWebhookRouter } from "./stripe-webhook-endpoint.ts";
 
 export const apiVersion = "0.1.0";
@@ -31,6 +32,7 @@ export const routes: readonly AnyRoute[] = [
   ...authRoutes,
   ...queueRoutes,
   ...taskRoutes,
+  ...trainingRoutes,
   ...holderRoutes,
   ...bidRoutes,
   ...decisionRoutes,

@@ -3,6 +3,11 @@ import pino, { type Logger } from "pino";
 import { createRedisConnection, waitUntilReady } from "../../queues/connection.ts";
 import { QueueRegistry } from "../../queues/queue-registry.ts";
 import type { Config } from "../config/config.ts";
+import {
+  type Coordinator,
+  type CoordinatorDependencies,
+  startCoordinator,
+} from "../coordinator/coordinator.ts";
 import { type NonceStore, RedisNonceStore } from "../identity/nonce-store.ts";
 import { AllowlistRoleResolver } from "../identity/roles.ts";
 import { loadSessionSecret } from "../identity/session-secret.ts";
@@ -25,6 +30,8 @@ export interface ApiDependencies {
   siwe: SiweVerifier;
   /** Tasks, holders, bids, negotiation and agreements. */
   market: MarketServices;
+  /** Rounds, scoring and settlement; absent when AGORA_COORDINATOR is `off`. */
+  coordinator: Coordinator | undefined;
   /** Origin clients sign in to, e.g. `http://127.0.0.1:8080`. */
   publicUrl: URL;
   /** Set when shutdown begins, so /readyz turns away new traffic while we drain. */
@@ -40,6 +47,8 @@ export interface DependencyOverrides {
   /** PostgreSQL schema (tests give each run its own). */
   databaseSchema?: string;
   logger?: Logger;
+  /** The coordinator's blob store and validation set (tests give it small ones). */
+  coordinator?: Pick<CoordinatorDependencies, "blobs" | "validation">;
 }
 
 export async function createDependencies(
@@ -94,6 +103,24 @@ export async function createDependencies(
     keyPrefix: config.AGORA_QUEUE_PREFIX,
   });
 
+  let coordinator: Coordinator | undefined;
+  if (config.AGORA_COORDINATOR !== "off") {
+    try {
+      coordinator = await startCoordinator(config, {
+        db: database.db,
+        logger,
+        ...overrides.coordinator,
+      });
+    } catch (error) {
+      // A rail that cannot connect stops start-up; let go of what was opened so far.
+      await queues.close();
+      producer.disconnect();
+      redis.disconnect();
+      await database.close();
+      throw error;
+    }
+  }
+
   const shutdownHooks: Array<() => Promise<void>> = [];
   return {
     config,
@@ -105,11 +132,14 @@ export async function createDependencies(
     nonces,
     siwe,
     market,
+    coordinator,
     publicUrl,
     state: { shuttingDown: false },
     shutdownHooks,
     async close() {
       for (const hook of shutdownHooks.splice(0)) await hook();
+      // Before the database closes: a round being archived or a payout being booked finishes first.
+      await coordinator?.close();
       await queues.close();
       producer.disconnect();
       redis.disconnect();

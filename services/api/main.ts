@@ -5,7 +5,12 @@ import { startServer } from "./server.ts";
 const config = loadConfig();
 const running = await startServer(config);
 running.deps.logger.info(
-  { url: running.url.href, database: running.deps.database.kind },
+  {
+    url: running.url.href,
+    database: running.deps.database.kind,
+    // The rails settle jobs pay out on, or `off` when another process coordinates.
+    coordinator: running.deps.coordinator?.rails ?? "off",
+  },
   `Agora API listening on ${running.url.href}`,
 );
 

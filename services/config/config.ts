@@ -54,6 +54,30 @@ const envSchema = z.object({
   STRIPE_WEBHOOK_SECRET: z.string().startsWith("whsec_").optional(),
   /** Base URL of a Stripe-compatible API (a local mock); unset means Stripe itself. */
   STRIPE_API_BASE: z.url().optional(),
+  /** Any EVM JSON-RPC endpoint the coordinator settles chain tasks through. */
+  CHAIN_RPC_URL: z.url().optional(),
+  /** The coordinator's settlement key on that chain, 0x followed by 64 hex digits. */
+  CHAIN_PRIVATE_KEY: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{64}$/, "CHAIN_PRIVATE_KEY must be 0x followed by 64 hex digits")
+    .optional(),
+  /** The settlement escrow contract chain tasks are funded into and settled through. */
+  AGORA_ESCROW_ADDRESS: z
+    .string()
+    .regex(
+      /^0x[0-9a-fA-F]{40}$/,
+      "AGORA_ESCROW_ADDRESS must be the escrow contract's address: 0x followed by 40 hex digits",
+    )
+    .optional(),
+  /** First block to scan for escrow events (the escrow's deployment block). */
+  AGORA_ESCROW_FROM_BLOCK: z.coerce.number().int().nonnegative().default(0),
+  /**
+   * `off` keeps the API process from running the coordinator (the aggregate,
+   * round-closed and settle workers), e.g. when another process runs it.
+   */
+  AGORA_COORDINATOR: z.enum(["on", "off"]).default("on"),
+  /** Seed of the MNIST demo split; the coordinator scores on its validation set. */
+  AGORA_FL_DEMO_SEED: z.string().min(1).default("agora-demo"),
   /** How long SIGTERM waits for in-flight requests and jobs before closing anyway, in ms. */
   AGORA_SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
 });

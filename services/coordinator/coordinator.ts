@@ -1,0 +1,194 @@
+import { Queue, type Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Kysely } from "kysely";
+import type { Logger } from "pino";
+import { startAggregateWorker } from "../../queues/aggregate-worker.ts";
+import { createRedisConnection, waitUntilReady } from "../../queues/connection.ts";
+import { queueNames } from "../../queues/names.ts";
+import { RedisRoundBook } from "../../queues/redis-round-book.ts";
+import { roundClosedJobOptions, startRoundClosedWorker } from "../../queues/round-closed-worker.ts";
+import { RoundFlows } from "../../queues/round-flows.ts";
+import { RoundProgressChannel } from "../../queues/round-progress.ts";
+import { startSettleWorker } from "../../queues/settle-worker.ts";
+import type { Config } from "../config/config.ts";
+import { AgoraError } from "../errors/agora-error.ts";
+import type { BlobStore } from "../learning/blobs/blob-store.ts";
+import { FileBlobStore } from "../learning/blobs/file-blob-store.ts";
+import {
+  mnistDemoValidation,
+  type ValidationSet,
+} from "../learning/contribution/validation-reference.ts";
+import { assertModelKind } from "../learning/models/architecture.ts";
+import { evaluateWeights } from "../learning/training/evaluate.ts";
+import { createRepositories } from "../store/repositories.ts";
+import type { Database, Rail } from "../store/schema.ts";
+import { connectSettlementRails } from "./settlement-rails.ts";
+import { startTraining, type TrainingStart } from "./start-training.ts";
+
+export interface CoordinatorDependencies {
+  db: Kysely<Database>;
+  logger: Logger;
+  /** Where models and updates live; default: `AGORA_DATA_DIR/blobs`, the holders' workers' store. */
+  blobs?: BlobStore;
+  /**
+   * The owner's validation set, for evaluating each round's model and
+   * scoring contributions. Default: the MNIST demo split's (AGORA_FL_DEMO_SEED,
+   * 1,000 examples), loaded on first use, until owners bring their own.
+   */
+  validation?: () => ValidationSet;
+}
+
+/** The coordinator side of Agora, running inside the API process. */
+export interface Coordinator {
+  /** The rails settle jobs can pay out on. */
+  rails: readonly Rail[];
+  /** Moves an `agreed` task to `training` and queues its round 0; idempotent. */
+  startTraining(taskId: string): Promise<TrainingStart>;
+  /** Stops the workers (letting running jobs finish) and closes every connection. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Loads the validation set on first use: most API processes never score anything. */
+function lazily<T>(load: () => T): () => T {
+  let value: { loaded: T } | undefined;
+  return () => {
+    value ??= { loaded: load() };
+    return value.loaded;
+  };
+}
+
+/**
+ * Starts the three coordinator workers on the configured Redis prefix: the
+ * aggregate worker (closes rounds, evaluates on the owner's validation set,
+ * announces each closed round on `round-closed`, starts the next round),
+ * the round-closed worker (archives rounds into the database, scores
+ * contributions, queues `settle` after the last round) and the settle
+ * worker (pays out on the rails the configuration allows). Holders' train
+ * workers run elsewhere, on their own machines.
+ */
+export async function startCoordinator(
+  config: Config,
+  deps: CoordinatorDependencies,
+): Promise<Coordinator> {
+  const { logger } = deps;
+  const prefix = config.AGORA_QUEUE_PREFIX;
+  const connections: Redis[] = [];
+  const connect = (role: "worker" | "producer" | "client") => {
+    const redis = createRedisConnection({
+      url: config.REDIS_URL,
+      role,
+      connectionName: `agora-coordinator-${role}`,
+    });
+    // ioredis reports connection trouble as events; unheard, they would crash the process.
+    redis.on("error", (error) => logger.warn({ err: error.message }, "coordinator redis error"));
+    connections.push(redis);
+    return redis;
+  };
+  const rails = await connectSettlementRails(config, deps.db, logger);
+  const client = connect("client");
+  const producer = connect("producer");
+  const blobs = deps.blobs ?? FileBlobStore.inDataDir(config.AGORA_DATA_DIR);
+  const validation =
+    deps.validation ??
+    lazily(() => mnistDemoValidation({ seed: config.AGORA_FL_DEMO_SEED, validationSize: 1000 }));
+  const book = new RedisRoundBook(client, prefix);
+  const progress = new RoundProgressChannel(client, prefix);
+  const aggregateQueue = new Queue(queueNames.aggregate, { connection: producer, prefix });
+  const roundClosed = new Queue(queueNames.roundClosed, {
+    connection: producer,
+    prefix,
+    defaultJobOptions: roundClosedJobOptions,
+  });
+  const settle = new Queue(queueNames.settle, { connection: producer, prefix });
+  for (const queue of [aggregateQueue, roundClosed, settle]) {
+    queue.on("error", (error) =>
+      logger.warn({ queue: queue.name, err: error.message }, "queue error"),
+    );
+  }
+  const flows = new RoundFlows({ connection: producer, prefix, book, aggregateQueue, progress });
+  const repos = createRepositories(deps.db);
+
+  const startWorkers = (): Record<string, Worker> => {
+    const workers: Record<string, Worker> = {
+      aggregate: startAggregateWorker({
+        connection: connect("worker"),
+        prefix,
+        blobs,
+        book,
+        flows,
+        progress,
+        roundClosed,
+        evaluate: (model, weights) =>
+          evaluateWeights(assertModelKind(model), weights, validation().data),
+      }),
+      "round-closed": startRoundClosedWorker({
+        connection: connect("worker"),
+        prefix,
+        book,
+        blobs,
+        rounds: repos.rounds,
+        contributions: repos.contributions,
+        settle,
+        validationFor: () => validation(),
+      }),
+      settle: startSettleWorker({
+        connection: connect("worker"),
+        prefix,
+        settlement: rails.settlement,
+      }),
+    };
+    for (const [name, worker] of Object.entries(workers)) {
+      worker.on("failed", (job, error) =>
+        logger.warn({ worker: name, jobId: job?.id, err: error.message }, "coordinator job failed"),
+      );
+      worker.on("error", (error) =>
+        logger.warn({ worker: name, err: error.message }, "coordinator worker error"),
+      );
+    }
+    logger.info({ prefix, rails: rails.rails }, "coordinator started");
+    return workers;
+  };
+
+  // The workers start once Redis answers: started against a Redis that is down, BullMQ (and
+  // the arrivals subscription) would wait for it forever, shutdown included. Until then the
+  // API still serves, and /readyz reports Redis.
+  let workers: Record<string, Worker> | undefined;
+  let closing: Promise<void> | undefined;
+  try {
+    await waitUntilReady(client, 2_000);
+    workers = startWorkers();
+  } catch {
+    logger.warn("redis not ready: the coordinator starts its workers when it answers");
+    client.once("ready", () => {
+      if (closing === undefined) workers = startWorkers();
+    });
+  }
+
+  return {
+    rails: rails.rails,
+    async startTraining(taskId) {
+      if (workers === undefined) {
+        throw new AgoraError("unavailable", "Coordinator not running", {
+          detail: "Redis has not answered yet; training can start once it does.",
+        });
+      }
+      return startTraining({ db: deps.db, blobs, book, flows }, taskId);
+    },
+    close() {
+      closing ??= (async () => {
+        if (workers === undefined) {
+          // Redis never answered: nothing was queued or started, so there is nothing to drain.
+          for (const redis of connections) redis.disconnect();
+          await rails.close();
+          return;
+        }
+        await Promise.all(Object.values(workers).map((worker) => worker.close()));
+        await flows.close();
+        await Promise.all([aggregateQueue.close(), roundClosed.close(), settle.close()]);
+        await Promise.all(connections.map((redis) => redis.quit().catch(() => redis.disconnect())));
+        await rails.close();
+      })();
+      return closing;
+    },
+  };
+}
