@@ -41,7 +41,10 @@ export interface AggregateWorkerDeps {
 }
 
 /** The on-time updates in the order the book recorded them (holder-id order without one). */
-function inArrivalOrder(updates: UpdateRecord[], arrivals: string[] | undefined): UpdateRecord[] {
+export function inArrivalOrder(
+  updates: UpdateRecord[],
+  arrivals: string[] | undefined,
+): UpdateRecord[] {
   if (arrivals === undefined) return updates;
   const position = new Map(arrivals.map((holderId, i) => [holderId, i]));
   const at = (u: UpdateRecord) => position.get(u.holderId) ?? Number.MAX_SAFE_INTEGER;

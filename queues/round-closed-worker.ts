@@ -25,6 +25,7 @@ import {
 import type { Strategy } from "../services/learning/strategies/strategy.ts";
 import type { ContributionsRepository } from "../services/store/repositories/contributions-repository.ts";
 import type { RoundsRepository } from "../services/store/repositories/rounds-repository.ts";
+import { inArrivalOrder } from "./aggregate-worker.ts";
 import { queueNames } from "./names.ts";
 import {
   type RoundClosedJob,
@@ -200,10 +201,7 @@ function aggregationOrder(
   arrivals: string[] | undefined,
   strategy: Strategy,
 ): UpdateRecord[] {
-  if (strategy.beginRound === undefined || arrivals === undefined) return updates;
-  const position = new Map(arrivals.map((holderId, i) => [holderId, i]));
-  const at = (u: UpdateRecord) => position.get(u.holderId) ?? Number.MAX_SAFE_INTEGER;
-  return [...updates].sort((a, b) => at(a) - at(b) || a.holderId.localeCompare(b.holderId));
+  return strategy.beginRound === undefined ? updates : inArrivalOrder(updates, arrivals);
 }
 
 async function closeArchivedRound(result: RoundResult, rounds: RoundsRepository): Promise<void> {

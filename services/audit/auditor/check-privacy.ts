@@ -1,9 +1,5 @@
 import { composeEpsilon } from "../../market/privacy/privacy-composition.ts";
-import {
-  type PrivacySpend,
-  subsampledGaussianSchema,
-} from "../../market/privacy/privacy-ledger.ts";
-import type { PrivacyChargeRecord } from "../../store/repositories/privacy-charges-repository.ts";
+import { privacySpendOf } from "../../market/privacy/store-privacy-ledger.ts";
 import { type CheckResult, checkResult, type Finding, skippedCheck } from "./audit-findings.ts";
 import type { AuditInputs } from "./audit-inputs.ts";
 
@@ -32,7 +28,9 @@ export function checkPrivacy(inputs: AuditInputs): CheckResult {
     const bound = privacyBound(agreement.terms);
     const holder = inputs.holders.get(holderId);
     const spent =
-      holder === undefined ? null : composeEpsilon(charges.map(spendOf), holder.privacyDelta);
+      holder === undefined
+        ? null
+        : composeEpsilon(charges.map(privacySpendOf), holder.privacyDelta);
     perHolder[holderId] = {
       epsilon: charge?.epsilon ?? null,
       delta: charge?.delta ?? null,
@@ -104,14 +102,4 @@ function privacyBound(
   return typeof privacy.delta === "number"
     ? { epsilon: privacy.epsilon, delta: privacy.delta }
     : { epsilon: privacy.epsilon };
-}
-
-function spendOf(row: PrivacyChargeRecord): PrivacySpend {
-  const mechanism = subsampledGaussianSchema.safeParse(row.mechanism);
-  return {
-    taskId: row.taskId,
-    epsilon: row.epsilon,
-    delta: row.delta,
-    ...(mechanism.success && { mechanism: mechanism.data }),
-  };
 }

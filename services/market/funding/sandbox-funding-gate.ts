@@ -1,5 +1,5 @@
 import { AgoraError } from "../../errors/agora-error.ts";
-import { fundingEntry } from "../../settlement/ledger/accounts.ts";
+import { sandboxFundingEntry } from "../../settlement/rails/sandbox-rail.ts";
 import type { LedgerRepository } from "../../store/repositories/ledger-repository.ts";
 import type { TaskRecord } from "../../store/repositories/tasks-repository.ts";
 import type { FundingConfirmation, FundingGate } from "./funding-gate.ts";
@@ -26,17 +26,9 @@ export class SandboxFundingGate implements FundingGate {
         detail: `Task ${task.id} is on the ${task.rail} rail; only the sandbox rail can be funded here.`,
       });
     }
-    const reference = `sandbox-fund-${task.id}`;
+    const funding = sandboxFundingEntry(task);
     // Posting is idempotent on the reference, so a retried funding locks the budget once.
-    await this.#ledger.post(
-      fundingEntry({
-        rail: "sandbox",
-        taskId: task.id,
-        currency: task.currency,
-        amount: task.budget,
-        reference,
-      }),
-    );
-    return { gate: "sandbox", reference, amount: task.budget };
+    await this.#ledger.post(funding);
+    return { gate: "sandbox", reference: funding.reference, amount: task.budget };
   }
 }

@@ -1,10 +1,24 @@
-import type { PrivacyChargesRepository } from "../../store/repositories/privacy-charges-repository.ts";
+import type {
+  PrivacyChargeRecord,
+  PrivacyChargesRepository,
+} from "../../store/repositories/privacy-charges-repository.ts";
 import { composeEpsilon } from "./privacy-composition.ts";
 import {
   type PrivacyLedger,
   type PrivacySpend,
   subsampledGaussianSchema,
 } from "./privacy-ledger.ts";
+
+/** A stored charge as a spend the composition reads; a mechanism it cannot parse composes as plain (ε, δ). */
+export function privacySpendOf(row: PrivacyChargeRecord): PrivacySpend {
+  const mechanism = subsampledGaussianSchema.safeParse(row.mechanism);
+  return {
+    taskId: row.taskId,
+    epsilon: row.epsilon,
+    delta: row.delta,
+    ...(mechanism.success && { mechanism: mechanism.data }),
+  };
+}
 
 /** The privacy ledger over the database: one row per (holder, task), composed on read. */
 export class StorePrivacyLedger implements PrivacyLedger {
@@ -16,15 +30,7 @@ export class StorePrivacyLedger implements PrivacyLedger {
 
   async #spends(holderId: string): Promise<PrivacySpend[]> {
     const rows = await this.#charges.listForHolder(holderId);
-    return rows.map((row) => {
-      const mechanism = subsampledGaussianSchema.safeParse(row.mechanism);
-      return {
-        taskId: row.taskId,
-        epsilon: row.epsilon,
-        delta: row.delta,
-        ...(mechanism.success && { mechanism: mechanism.data }),
-      };
-    });
+    return rows.map(privacySpendOf);
   }
 
   async spent(holderId: string, delta: number): Promise<number> {

@@ -13,6 +13,21 @@ import {
 } from "./payment-rail.ts";
 
 /**
+ * The ledger entry that "funds" a sandbox task: the budget into the task's
+ * escrow under one reference per task, so the rail and the market's funding
+ * gate book the same entry and a task is never funded twice.
+ */
+export function sandboxFundingEntry(task: Pick<TaskRecord, "id" | "currency" | "budget">) {
+  return fundingEntry({
+    rail: "sandbox",
+    taskId: task.id,
+    currency: task.currency,
+    amount: task.budget,
+    reference: `sandbox-fund-${task.id}`,
+  });
+}
+
+/**
  * The rail used when no Stripe keys are configured: it books the same ledger
  * entries a real rail would, against `rail:sandbox:cash`, and moves nothing.
  * Every reference it creates starts with `sandbox-` and its funding
@@ -28,22 +43,14 @@ export class SandboxRail implements PaymentRail {
 
   /** Funds at once: the sandbox has no payment step to wait for. Idempotent per task. */
   async startFunding(task: TaskRecord): Promise<FundingInstructions> {
-    const reference = `sandbox-fund-${task.id}`;
+    const funding = sandboxFundingEntry(task);
     await inTransaction(this.#db, async (trx) => {
       const repos = createRepositories(trx);
-      await repos.ledger.post(
-        fundingEntry({
-          rail: "sandbox",
-          taskId: task.id,
-          currency: task.currency,
-          amount: task.budget,
-          reference,
-        }),
-      );
+      await repos.ledger.post(funding);
       const current = await repos.tasks.get(task.id);
       if (current.status === "draft") await repos.tasks.transition(task.id, "draft", "funded");
     });
-    return { rail: "sandbox", reference, label: sandboxLabel };
+    return { rail: "sandbox", reference: funding.reference, label: sandboxLabel };
   }
 
   async payOut(task: TaskRecord, payouts: readonly PayoutRecord[]): Promise<PaidOut[]> {
