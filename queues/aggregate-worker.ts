@@ -14,7 +14,7 @@ import { loadReply, UpdatePrefetch } from "../services/learning/rounds/update-pr
 import { createStrategy } from "../services/learning/strategies/create-strategy.ts";
 import type { AggregateOutcome, FitReply } from "../services/learning/strategies/strategy.ts";
 import type { Evaluation } from "../services/learning/training/evaluate.ts";
-import { queueNames } from "./names.ts";
+import { queueNames, stalledCheckIntervalMs } from "./names.ts";
 import { aggregateJobSchema, type RoundClosedJob, roundClosedJobId } from "./payloads.ts";
 import type { RoundFlows } from "./round-flows.ts";
 import type { RoundProgressChannel } from "./round-progress.ts";
@@ -69,9 +69,9 @@ function isPrefix(
  * stored once, and the others find it and return it.
  */
 export async function closeRound(key: RoundKey, deps: AggregateWorkerDeps): Promise<RoundResult> {
-  const done = await deps.book.getResult(key);
+  // Both reads in one round trip's time: a close sits on the round's critical path.
+  const [done, plan] = await Promise.all([deps.book.getResult(key), deps.book.getPlan(key)]);
   if (done !== undefined) return done;
-  const plan = await deps.book.getPlan(key);
   if (plan === undefined) throw new Error(`no plan for round ${key.taskId}/${key.round}`);
   const started = performance.now();
   const closed = await deps.book.closeAndCollect(key);
@@ -202,7 +202,12 @@ export function startAggregateWorker(options: AggregateWorkerOptions): Worker {
       const data = aggregateJobSchema.parse(job.data);
       return closeRound({ taskId: data.taskId, round: data.round }, deps);
     },
-    { connection: options.connection, prefix: options.prefix, concurrency: 1 },
+    {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency: 1,
+      stalledInterval: stalledCheckIntervalMs,
+    },
   );
   if (prefetch !== undefined && options.prefetch === undefined && watchArrivals !== undefined) {
     worker.watch(watchArrivals((arrival) => prefetch.onArrival(arrival)));

@@ -13,7 +13,18 @@ export const queueNames = {
   settle: "settle",
   /** Inbound payment-rail events (Stripe webhooks, chain logs) processed off the request path. */
   railEvents: "rail-events",
+  /** Scheduled passes that anchor the audit log's head on chain (AgoraAuditAnchor). */
+  auditAnchor: "audit-anchor",
 } as const;
+
+/**
+ * How often every Agora worker looks for stalled jobs. A job whose worker died (a
+ * killed process, a crashed holder machine) is redone only after its lock expires
+ * (30 s) and two stalled checks have seen it; checking every 5 s instead of
+ * BullMQ's 30 s lets a restarted worker pick it up about 40 s sooner, well within
+ * a round's deadline. The check is one small Lua call, so the cost is negligible.
+ */
+export const stalledCheckIntervalMs = 5_000;
 
 export type FixedQueueName = (typeof queueNames)[keyof typeof queueNames];
 

@@ -211,8 +211,16 @@ export class RedisRoundBook implements RoundBook {
   }
 
   async saveResult(result: RoundResult): Promise<RoundResult> {
-    await this.#redis.set(this.#key(result, "result"), JSON.stringify(result), "NX");
-    return (await this.getResult(result)) ?? result;
+    // Write unless written, and read what is stored, in one round trip.
+    const key = this.#key(result, "result");
+    const replies = await this.#redis
+      .multi()
+      .set(key, JSON.stringify(result), "NX")
+      .get(key)
+      .exec();
+    const [error, raw] = replies?.[1] ?? [new Error("saveResult: transaction aborted"), null];
+    if (error) throw error;
+    return raw == null ? result : (JSON.parse(raw as string) as RoundResult);
   }
 
   async getResult(key: RoundKey): Promise<RoundResult | undefined> {

@@ -1,14 +1,19 @@
 import { type Job, type Queue, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { ZodError } from "zod";
+import { contributionsScored, roundClosed } from "../services/audit/audit-events.ts";
+import type { AuditLog } from "../services/audit/audit-log.ts";
 import { AgoraError, isAgoraError } from "../services/errors/agora-error.ts";
 import type { BlobStore } from "../services/learning/blobs/blob-store.ts";
+import { parseContributionInputs } from "../services/learning/contribution/contribution-inputs.ts";
+import { assessRoundStanding } from "../services/learning/contribution/round-standing.ts";
 import {
   type ContributionSettings,
   resolveMethod,
   scoreRound,
 } from "../services/learning/contribution/score-round.ts";
 import type { ValidationSet } from "../services/learning/contribution/validation-reference.ts";
+import { datasetSize } from "../services/learning/data/dataset.ts";
 import { assertModelKind } from "../services/learning/models/architecture.ts";
 import type {
   ClosedRound,
@@ -26,7 +31,7 @@ import type { Strategy } from "../services/learning/strategies/strategy.ts";
 import type { ContributionsRepository } from "../services/store/repositories/contributions-repository.ts";
 import type { RoundsRepository } from "../services/store/repositories/rounds-repository.ts";
 import { inArrivalOrder } from "./aggregate-worker.ts";
-import { queueNames } from "./names.ts";
+import { queueNames, stalledCheckIntervalMs } from "./names.ts";
 import {
   type RoundClosedJob,
   roundClosedJobSchema,
@@ -50,6 +55,8 @@ export interface RoundClosedWorkerDeps {
   settingsFor?: (
     taskId: string,
   ) => ContributionSettings | undefined | Promise<ContributionSettings | undefined>;
+  /** Where the round's result and scores are logged (`round.closed`, `contributions.scored`). Default: not logged. */
+  audit?: AuditLog;
 }
 
 export interface RoundClosedOutcome extends RoundKey {
@@ -101,6 +108,7 @@ export async function processRoundClosed(
     strategy: strategyName(plan),
     minUpdates: plan.minUpdates,
     deadline: new Date(plan.deadline),
+    openedAt: new Date(plan.startedAt),
   });
   let updatesArchived = 0;
   // The round is closed: collecting it again closes nothing and reads what the aggregator read.
@@ -126,6 +134,9 @@ export async function processRoundClosed(
     result.status === "aggregated" ? await scoreOnce(plan, result, closed, deps) : null;
 
   if (stored.status === "open") await closeArchivedRound(result, deps.rounds);
+  // Logged on every run, retries included: the entries are keyed by round, so a run that died
+  // after archiving but before logging logs now, and any other run finds them there.
+  await logClosedRound(plan, result, closed, contributions?.method, deps);
 
   let settleQueued = false;
   if (job.lastRound) {
@@ -164,6 +175,7 @@ async function scoreOnce(
     closed.arrivals,
     createStrategy(strategy, plan.taskId),
   );
+  const validation = await deps.validationFor(plan.taskId);
   const scores = await scoreRound(
     {
       taskId: plan.taskId,
@@ -174,8 +186,15 @@ async function scoreOnce(
       updates: onTime,
       failures: result.failures,
     },
-    { blobs: deps.blobs, validation: await deps.validationFor(plan.taskId) },
+    { blobs: deps.blobs, validation },
     { ...settings, method },
+  );
+  // Attacker and free-rider flags, stored with the inputs they were derived from.
+  const standing = await assessRoundStanding(
+    parseContributionInputs(scores.inputs),
+    scores.scores,
+    deps.blobs,
+    datasetSize(validation.data),
   );
   const recorded = await deps.contributions.record(
     [...scores.scores].map(([holderId, score]) => ({
@@ -184,10 +203,45 @@ async function scoreOnce(
       holderId,
       method: scores.method,
       score,
-      inputs: scores.inputs,
+      inputs: { ...scores.inputs, standing },
     })),
   );
   return { method, scoredNow: true, recorded };
+}
+
+async function logClosedRound(
+  plan: RoundPlan,
+  result: RoundResult,
+  closed: ClosedRound,
+  method: string | undefined,
+  deps: RoundClosedWorkerDeps,
+): Promise<void> {
+  if (deps.audit === undefined) return;
+  if (method !== undefined) {
+    const scores = await deps.contributions.forRound(plan.taskId, plan.round, method);
+    await deps.audit.append(...contributionsScored(plan.taskId, plan.round, method, scores));
+  }
+  await deps.audit.append(
+    ...roundClosed({
+      taskId: plan.taskId,
+      round: plan.round,
+      status: result.status,
+      startingModelHash: plan.globalModelHash,
+      modelHash: result.modelHash,
+      accuracy: result.accuracy,
+      loss: result.loss,
+      participants: result.participants,
+      dropped: result.dropped,
+      failures: result.failures.map(({ holderId, reason }) => ({ holderId, reason })),
+      updates: closed.updates.map(({ holderId, updateHash, samples, loss }) => ({
+        holderId,
+        updateHash,
+        samples,
+        loss,
+      })),
+      closedAt: result.closedAt,
+    }),
+  );
 }
 
 /**
@@ -277,5 +331,6 @@ export function startRoundClosedWorker(options: RoundClosedWorkerOptions): Worke
     connection: options.connection,
     prefix: options.prefix,
     concurrency: 1,
+    stalledInterval: stalledCheckIntervalMs,
   });
 }

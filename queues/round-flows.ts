@@ -123,8 +123,9 @@ export class RoundFlows {
       strategy: start.strategy,
       startedAt: Date.now(),
     };
-    await this.#options.book.openRound(plan);
-    const stored = (await this.#options.book.getPlan(plan)) ?? plan;
+    // The plan that won is ours unless the round was started before: read it back only then.
+    const opened = await this.#options.book.openRound(plan);
+    const stored = opened ? plan : ((await this.#options.book.getPlan(plan)) ?? plan);
     const aggregate: AggregateJob = {
       taskId: stored.taskId,
       round: stored.round,
@@ -132,7 +133,7 @@ export class RoundFlows {
       minUpdates: stored.minUpdates,
       deadline: stored.deadline,
     };
-    await this.#producer.add({
+    const flow = this.#producer.add({
       name: "aggregate",
       queueName: queueNames.aggregate,
       data: aggregate,
@@ -165,7 +166,11 @@ export class RoundFlows {
         };
       }),
     });
-    await this.requestClose(aggregate, "deadline", Math.max(0, stored.deadline - Date.now()));
+    // The deadline job does not depend on the flow: both go out in one round trip's time.
+    await Promise.all([
+      flow,
+      this.requestClose(aggregate, "deadline", Math.max(0, stored.deadline - Date.now())),
+    ]);
     return stored;
   }
 

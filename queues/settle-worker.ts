@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 import { isAgoraError } from "../services/errors/agora-error.ts";
 import { runSettlement } from "../services/settlement/pipeline/run-settlement.ts";
 import type { SettlementDependencies } from "../services/settlement/pipeline/settlement-dependencies.ts";
-import { queueNames } from "./names.ts";
+import { queueNames, stalledCheckIntervalMs } from "./names.ts";
 import { settleJobSchema } from "./payloads.ts";
 
 export { settleJobId } from "./payloads.ts";
@@ -65,6 +65,7 @@ export function startSettleWorker(options: SettleWorkerOptions): Worker {
       connection: options.connection,
       prefix: options.prefix,
       concurrency: options.concurrency ?? 1,
+      stalledInterval: stalledCheckIntervalMs,
     },
   );
 }

@@ -18,7 +18,7 @@ import type { RoundBook } from "../services/learning/rounds/round-book.ts";
 import { trainLocally } from "../services/learning/training/local-train.ts";
 import { seededRng } from "../services/learning/util/random.ts";
 import { add, subtract } from "../services/learning/weights/vector-math.ts";
-import { trainQueueName } from "./names.ts";
+import { stalledCheckIntervalMs, trainQueueName } from "./names.ts";
 import { type TrainJob, trainJobSchema } from "./payloads.ts";
 import type { RoundFlows } from "./round-flows.ts";
 
@@ -33,7 +33,21 @@ export interface TrainWorkerDeps {
   /** `AGORA_TF_BACKEND`, if set. */
   forcedBackend?: string | undefined;
   logger?: BackendLogger;
+  /**
+   * Simulated holder behaviour (the demo, fault tests): gets the trained
+   * weights and the weights training started from (at the holder's tier) and
+   * returns what the holder sends, after any delay it likes. Default: none,
+   * the trained weights are sent as they are.
+   */
+  simulate?: UpdateSimulation;
 }
+
+/** What a simulated holder sends instead of its trained weights (a slow device, a free rider, an attacker). */
+export type UpdateSimulation = (input: {
+  job: TrainJob;
+  trained: Float32Array;
+  start: Float32Array;
+}) => Promise<Float32Array>;
 
 export interface TrainJobResult {
   status: "recorded" | "duplicate" | "late" | "closed";
@@ -133,13 +147,17 @@ export async function runTrainJob(raw: unknown, deps: TrainWorkerDeps): Promise<
     });
   }
   const key = { taskId: job.taskId, round: job.round };
+  // The round's global model is read and verified while the book answers (the first job of
+  // a round waits for both); a read for a job that is then dropped is not wasted on the next.
+  const reading = globalModel(deps.blobs, job.globalModelHash);
+  reading.catch(() => undefined);
   const { update: existing, closed } = await deps.book.standing(key, job.holderId);
   if (existing !== undefined) {
     return { status: "duplicate", updateHash: existing.updateHash, samples: existing.samples };
   }
   if (Date.now() > job.deadline || closed) return { status: "late" };
 
-  const global = await globalModel(deps.blobs, job.globalModelHash);
+  const global = await reading;
   const data = await deps.data.load(job.holderId);
   await ensureBackend(job.model, deps);
   const seed = `${job.taskId}|${job.round}|${job.holderId}`;
@@ -157,12 +175,20 @@ export async function runTrainJob(raw: unknown, deps: TrainWorkerDeps): Promise<
     }),
   );
   let update = trained.weights;
+  if (deps.simulate !== undefined) {
+    const start = extractTier(global, job.model, job.modelTier);
+    update = await deps.simulate({ job, trained: update, start });
+  }
   if (job.dp !== null) {
     const start = extractTier(global, job.model, job.modelTier);
     const delta = privatizeDelta(subtract(update, start), job.dp, seededRng(`dp|${seed}`));
     update = add(start, delta);
   }
-  const updateHash = await putWeights(deps.blobs, update);
+  // Nobody reads the update after this (a simulation may return an array it keeps, so
+  // not then): the store may move its buffer to a blob thread instead of copying it.
+  const updateHash = await putWeights(deps.blobs, update, {
+    handOver: deps.simulate === undefined,
+  });
   const receipt = await deps.book.recordUpdate(key, {
     holderId: job.holderId,
     updateHash,
@@ -221,5 +247,6 @@ export function startTrainWorker(options: TrainWorkerOptions): Worker {
     prefix: options.prefix,
     // One job at a time: training saturates the holder's machine anyway.
     concurrency: 1,
+    stalledInterval: stalledCheckIntervalMs,
   });
 }

@@ -18,13 +18,15 @@ import { queueNames } from "./names.ts";
 import { RedisRoundBook } from "./redis-round-book.ts";
 import { RoundFlows } from "./round-flows.ts";
 import { RoundProgressChannel } from "./round-progress.ts";
-import { startTrainWorker } from "./train-worker.ts";
+import { startTrainWorker, type UpdateSimulation } from "./train-worker.ts";
 
 export interface HolderWorkerOptions {
   holderId: string;
   env?: NodeJS.ProcessEnv;
   /** The holder's data; defaults to the MNIST demo split. */
   data?: HolderDataSource;
+  /** Simulated behaviour (demo, fault tests); see `TrainWorkerDeps.simulate`. */
+  simulate?: UpdateSimulation;
 }
 
 /** The MNIST demo split every demo process agrees on (same holders, same seed). */
@@ -48,6 +50,11 @@ export async function startHolderWorker(options: HolderWorkerOptions) {
   const logger = pino({ level: config.LOG_LEVEL, name: `agora-worker-${options.holderId}` });
   const client = createRedisConnection({ url: config.REDIS_URL, role: "client" });
   const blocking = createRedisConnection({ url: config.REDIS_URL, role: "worker" });
+  // ioredis and BullMQ report connection trouble as events; unheard, each one is printed as
+  // unhandled. A worker rides out a Redis restart, so a warning is all it deserves.
+  const warn = (error: Error) => logger.warn({ err: error.message }, "redis connection error");
+  client.on("error", warn);
+  blocking.on("error", warn);
   const prefix = config.AGORA_QUEUE_PREFIX;
   const book = new RedisRoundBook(client, prefix);
   const progress = new RoundProgressChannel(client, prefix);
@@ -64,7 +71,10 @@ export async function startHolderWorker(options: HolderWorkerOptions) {
     flows,
     forcedBackend: env.AGORA_TF_BACKEND,
     logger,
+    ...(options.simulate !== undefined && { simulate: options.simulate }),
   });
+  worker.on("error", warn);
+  aggregateQueue.on("error", warn);
   worker.on("completed", (job, result) => logger.info({ jobId: job.id, result }, "train job done"));
   worker.on("failed", (job, error) =>
     logger.warn({ jobId: job?.id, err: error.message }, "train job failed"),

@@ -14,34 +14,32 @@
  * 2. 30% Byzantine holders (sign flip or scaled noise), IID split: FedAvg,
  *    coordinate median, trimmed mean and Krum against a clean FedAvg run.
  * 3. Orchestration overhead of real BullMQ round flows at 10 and 100 holders/round
- *    (E = 1): round wall time minus the holders' summed training time, over wall
- *    time. One warm-up round per size is run first and reported apart: it pays
- *    for the process's first model builds and data cuts, not for orchestration.
+ *    (E = 1): (round wall time − training on the critical path) / round wall
+ *    time; see bench-fl/overhead.ts for the exact definition and the
+ *    calibration against a bare training pass. The holders' workers run in
+ *    their own process (`--holder-processes`, default 1), apart from the
+ *    aggregator, as deployed. One warm-up round per size is run first and
+ *    reported apart: it pays for the first model builds and data cuts.
  * 4. Training samples/s per available backend and model.
  *
  * Round counts are set for about 15 minutes on a 2-core machine; override with
  * BENCH_FL_ROUNDS_E5, BENCH_FL_ROUNDS_E1, BENCH_FL_SWEEP_ROUNDS,
  * BENCH_FL_ATTACK_ROUNDS, BENCH_FL_CENTRAL_EPOCHS (the most epochs),
- * BENCH_FL_OVERHEAD_ROUNDS.
+ * BENCH_FL_OVERHEAD_ROUNDS (or `--rounds N`).
+ *
+ * Quick mode: `--only overhead [--rounds N] [--per-round 10,100]
+ * [--holder-processes K]` measures only the overhead rows (about a minute)
+ * and writes bench/results/fl-overhead.json, leaving fl.json alone. More
+ * than one holder process only makes sense with spare cores: the processes'
+ * trainings then compete with each other, Redis and the aggregator.
  */
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
+import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
-import { Queue, type Worker } from "bullmq";
-import { startAggregateWorker } from "../queues/aggregate-worker.ts";
-import { createRedisConnection, waitUntilReady } from "../queues/connection.ts";
-import { queueNames } from "../queues/names.ts";
-import { RedisRoundBook } from "../queues/redis-round-book.ts";
-import { RoundFlows } from "../queues/round-flows.ts";
-import { RoundProgressChannel } from "../queues/round-progress.ts";
-import { startTrainWorker } from "../queues/train-worker.ts";
 import { backendNames, chooseBackend } from "../services/learning/backend/choose-backend.ts";
-import { CachedBlobStore } from "../services/learning/blobs/cached-blob-store.ts";
-import { FileBlobStore } from "../services/learning/blobs/file-blob-store.ts";
-import { putWeights } from "../services/learning/blobs/weight-blobs.ts";
 import { type Dataset, subset } from "../services/learning/data/dataset.ts";
 import { federatedSplit } from "../services/learning/data/federated-split.ts";
-import { MnistDemoDataSource } from "../services/learning/data/holder-data-source.ts";
 import { loadMnist } from "../services/learning/data/mnist.ts";
 import type { ModelKind } from "../services/learning/models/architecture.ts";
 import { initialWeights } from "../services/learning/models/build-model.ts";
@@ -55,7 +53,26 @@ import { createStrategy } from "../services/learning/strategies/create-strategy.
 import { evaluateWeights } from "../services/learning/training/evaluate.ts";
 import { trainLocally } from "../services/learning/training/local-train.ts";
 import { sampleWithoutReplacement, seededRng } from "../services/learning/util/random.ts";
+import { measureOverhead } from "./bench-fl/overhead.ts";
+import { runOverheadOnly } from "./bench-fl/overhead-only.ts";
 
+const { values: cli } = parseArgs({
+  options: {
+    only: { type: "string" },
+    rounds: { type: "string" },
+    "per-round": { type: "string", default: "10,100" },
+    "holder-processes": { type: "string", default: "1" },
+  },
+});
+if (cli.only !== undefined && cli.only !== "overhead") {
+  throw new Error(`--only takes "overhead", got "${cli.only}"`);
+}
+if (!/^[0-9]+$/.test(cli["holder-processes"])) {
+  throw new Error(`--holder-processes takes a whole number, got "${cli["holder-processes"]}"`);
+}
+if (cli.rounds !== undefined && !(Number.isInteger(Number(cli.rounds)) && Number(cli.rounds) > 0)) {
+  throw new Error(`--rounds takes a positive whole number, got "${cli.rounds}"`);
+}
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const config = {
   holders: 100,
@@ -82,7 +99,7 @@ const config = {
   centralEpochs: env("BENCH_FL_CENTRAL_EPOCHS", 20),
   /** Centralized training stops after this many epochs without a better validation accuracy. */
   centralPatience: 3,
-  overheadRounds: env("BENCH_FL_OVERHEAD_ROUNDS", 3),
+  overheadRounds: Number(cli.rounds ?? env("BENCH_FL_OVERHEAD_ROUNDS", 3)),
   /** Rounds run before the measured ones at each size, reported apart (first model builds, data cuts). */
   overheadWarmupRounds: 1,
   seed: "bench-fl",
@@ -98,6 +115,34 @@ const backend = await chooseBackend({ models: [model], forced: process.env.AGORA
 log(`training backend: ${backend.backend}`);
 const mnist = loadMnist();
 const initial = initialWeights(model, 1);
+
+const overheadOptions = (perRound: number, rate: number) => ({
+  perRound,
+  rounds: config.overheadRounds,
+  warmupRounds: config.overheadWarmupRounds,
+  holders: config.holders,
+  model,
+  initial,
+  batchSize: config.batchSize,
+  learningRate: rate,
+  validationSize: config.validationSize,
+  testSize: config.testSize,
+  seed: config.seed,
+  blobThreads,
+  holderProcesses: Number(cli["holder-processes"]),
+});
+
+if (cli.only === "overhead") {
+  // Training time does not depend on the rate: the recorded one stands in for the sweep.
+  await runOverheadOnly({
+    sizes: cli["per-round"],
+    optionsFor: (perRound) => overheadOptions(perRound, 0.2),
+    holders: config.holders,
+    backend: backend.backend,
+    log,
+  });
+  process.exit(0);
+}
 
 function splitOf(kind: "shards" | "iid") {
   const split = federatedSplit(mnist, {
@@ -285,117 +330,10 @@ for (const [label, spec, withAttackers] of [
 const bestRobust = Math.max(robust.median ?? 0, robust.trimmed_mean ?? 0, robust.krum ?? 0);
 endSection("attack");
 
-// 3. Orchestration overhead through real BullMQ flows.
-async function measureOverhead(perRound: number) {
-  const prefix = `agora_bench_fl_${process.pid}_${perRound}`;
-  const blobDir = `/tmp/${prefix}_blobs`;
-  const url = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-  const client = createRedisConnection({ url, role: "client" });
-  const shared = createRedisConnection({ url, role: "worker" });
-  // Hashing and file calls on a thread of their own, as an aggregator deploys
-  // the store (it verifies every update of a round).
-  const blobs = new FileBlobStore(blobDir, { threads: blobThreads });
-  // As deployed: a holder caches the global model it verified; the aggregator
-  // reads and verifies every update from the store.
-  const holderBlobs = new CachedBlobStore(blobs);
-  const book = new RedisRoundBook(client, prefix);
-  const progress = new RoundProgressChannel(client, prefix);
-  const aggregateQueue = new Queue(queueNames.aggregate, { connection: shared, prefix });
-  const flows = new RoundFlows({ connection: shared, prefix, book, aggregateQueue, progress });
-  const holderIds = Array.from({ length: config.holders }, (_, i) => `holder-${i}`);
-  const data = new MnistDemoDataSource(holderIds, {
-    scheme: { kind: "shards", shardsPerHolder: 2 },
-    validationSize: config.validationSize,
-    testSize: config.testSize,
-    seed: config.seed,
-  });
-  const workers: Worker[] = [
-    startAggregateWorker({ connection: shared, prefix, blobs, book, flows, progress }),
-    ...holderIds.map((holderId) =>
-      startTrainWorker({
-        holderId,
-        connection: shared,
-        prefix,
-        blobs: holderBlobs,
-        book,
-        data,
-        flows,
-      }),
-    ),
-  ];
-  let global = await putWeights(blobs, initial);
-  await waitUntilReady(client);
-  // Wait for each result on the progress channel (published right after it is
-  // stored) rather than polling: polling would load the event loop being measured.
-  const subscriber = client.duplicate({ enableOfflineQueue: true });
-  const published = new Map<number, () => void>();
-  subscriber.on("message", (_channel: string, body: string) => {
-    const line = JSON.parse(body) as { taskId: string; round: number };
-    if (line.taskId === "bench") published.get(line.round)?.();
-  });
-  await subscriber.subscribe(progress.channel);
-  const rounds: { wall_s: number; train_s: number; aggregate_s: number; overhead_ratio: number }[] =
-    [];
-  const warmup: typeof rounds = [];
-  for (let round = 0; round < config.overheadWarmupRounds + config.overheadRounds; round++) {
-    const holders = sampleWithoutReplacement(holderIds, perRound, seededRng(`oh|${round}`));
-    const stored = new Promise<void>((resolve) => published.set(round, resolve));
-    const t0 = performance.now();
-    await flows.startRound({
-      taskId: "bench",
-      round,
-      model,
-      strategy: { name: "fedavg" },
-      localEpochs: 1,
-      batchSize: config.batchSize,
-      learningRate,
-      dp: null,
-      globalModelHash: global,
-      holders,
-      minUpdates: perRound,
-      deadline: Date.now() + 600_000,
-    });
-    await stored;
-    const wall = (performance.now() - t0) / 1000;
-    const result = await book.getResult({ taskId: "bench", round });
-    if (result === undefined) throw new Error(`round ${round} published but not stored`);
-    const updates = await book.listUpdates({ taskId: "bench", round });
-    const train = updates.reduce((sum, u) => sum + u.trainSeconds, 0);
-    (round < config.overheadWarmupRounds ? warmup : rounds).push({
-      wall_s: wall,
-      train_s: train,
-      aggregate_s: result.aggregationSeconds,
-      overhead_ratio: (wall - train) / wall,
-    });
-    global = result.modelHash ?? global;
-  }
-  await Promise.all(workers.map((worker) => worker.close()));
-  await flows.close();
-  await aggregateQueue.close();
-  await subscriber.quit();
-  await blobs.close();
-  const keys = await client.keys(`${prefix}:*`);
-  if (keys.length > 0) await client.del(...keys);
-  await client.quit();
-  await shared.quit();
-  await rm(blobDir, { recursive: true, force: true });
-  const mean = (key: "wall_s" | "train_s" | "aggregate_s" | "overhead_ratio") =>
-    rounds.reduce((sum, r) => sum + r[key], 0) / rounds.length;
-  const all = [...warmup, ...rounds];
-  return {
-    warmup,
-    rounds,
-    /** The same mean with the warm-up rounds counted, for comparison. */
-    overhead_ratio_with_warmup: all.reduce((sum, r) => sum + r.overhead_ratio, 0) / all.length,
-    wall_s: mean("wall_s"),
-    train_s: mean("train_s"),
-    aggregate_s: mean("aggregate_s"),
-    overhead_ratio: mean("overhead_ratio"),
-  };
-}
-const overhead10 = await measureOverhead(10);
+// 3. Orchestration overhead through real BullMQ flows (definition in bench-fl/overhead.ts).
+const overhead10 = await measureOverhead(overheadOptions(10, learningRate));
 log(`overhead at 10/round: ${pct(overhead10.overhead_ratio)}`);
-const overhead100 = await measureOverhead(100);
+const overhead100 = await measureOverhead(overheadOptions(100, learningRate));
 log(`overhead at 100/round: ${pct(overhead100.overhead_ratio)}`);
 endSection("overhead");
 
@@ -451,6 +389,7 @@ const results = {
     partition: "shards (2 per holder)",
     attack_partition: "iid",
     blob_threads: blobThreads,
+    holder_processes: Number(cli["holder-processes"]),
   },
   learning_rate: learningRate,
   learning_rate_sweep: sweep,
@@ -493,7 +432,7 @@ const results = {
   notes: [
     "Accuracy runs call the same local training and strategies as the queue workers, in-process. Curves, the learning-rate sweep, early stopping and rounds-to-X use the owner's validation set; final accuracies use the test set (1,000 digits each, disjoint from each other and from all holders).",
     "Same tuning for both sides: FedAvg takes the rate its E = 1 sweep picks from learningRateSweep (decayed per round by learningRateDecay, 1 = constant); centralized training runs at every rate of learningRateSweep with every per-epoch decay of centralLearningRateDecays, each early-stopped on validation, and the best validation run is the baseline (centralized_sweep has all of them). The robustness runs keep attackLearningRate and no decay.",
-    "Overhead runs go through real BullMQ flows and Redis with all holder workers and the aggregator in this one process, so their training is serial: overhead = round wall time (startRound until the result is stored) minus summed training time, over wall time. Everything else counts as overhead: enqueueing, job hand-off, blob hashing, writes and reads, round-book calls, aggregation. The aggregator reads and folds updates as they are recorded (folding on the same event loop; hashing and file calls of every blob, the holders' and the aggregator's, on config.blob_threads blob threads); no validation step runs (no evaluate hook). The first round at each size is a warm-up, reported under overhead.per_round_N.warmup and not in the mean.",
+    "Overhead runs go through real BullMQ flows and Redis. The holders' train workers run in config.holder_processes process(es) of their own (holders dealt out in turn), the aggregator and flows in the bench process, as deployed (0: everything in one process, the layout of earlier figures). Holders in one process train one after another, so the critical path's training is the busiest process's summed trainSeconds; overhead = (round wall time, startRound until the result is stored and published − that) / round wall time. Everything else counts as overhead: enqueueing, job hand-off, blob hashing, writes and reads, round-book calls, folding, closing, and any orchestration work done on a training thread. Per round, overhead.per_round_N.rounds also holds a calibration: the same trainings run again in the holder process(es) without queues or blobs (bare), the overhead against that pass's wall time (overhead_vs_bare), and the CPU time orchestration took on the holders' training thread per train job (holder_orchestration_cpu_ms_per_job) and in the coordinator process (coordinator_cpu_s). The aggregator reads and folds updates as they are recorded (hashing and file calls on config.blob_threads blob thread(s) per process); no validation step runs (no evaluate hook). The first round at each size is a warm-up, reported under warmup and not in the mean.",
   ],
   section_seconds: sectionSeconds,
   seconds: (performance.now() - started) / 1000,

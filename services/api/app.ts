@@ -15,6 +15,7 @@ import { sendProblem, toProblem } from "./problem.ts";
 import { type AnyRoute, mountRoutes } from "./route.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { bidRoutes } from "./routes/bids.ts";
+import { chainSettlementRoutes } from "./routes/chain-settlement.ts";
 import { decisionRoutes } from "./routes/decisions.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { holderRoutes } from "./routes/holders.ts";
@@ -37,6 +38,7 @@ export const routes: readonly AnyRoute[] = [
   ...bidRoutes,
   ...decisionRoutes,
   ...payoutRoutes,
+  ...chainSettlementRoutes,
   ...dashboardRoutes,
 ];
 

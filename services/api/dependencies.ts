@@ -8,12 +8,14 @@ import {
   type CoordinatorDependencies,
   startCoordinator,
 } from "../coordinator/coordinator.ts";
+import { connectSettlementRails, type SettlementRails } from "../coordinator/settlement-rails.ts";
 import { type NonceStore, RedisNonceStore } from "../identity/nonce-store.ts";
 import { AllowlistRoleResolver } from "../identity/roles.ts";
 import { loadSessionSecret } from "../identity/session-secret.ts";
 import { SessionTokens } from "../identity/session-tokens.ts";
 import { SiweVerifier } from "../identity/siwe-verifier.ts";
 import { createMarketServices, type MarketServices } from "../market/market-services.ts";
+import type { EscrowClient } from "../settlement/chain/escrow-client.ts";
 import { type OpenDatabase, openDatabase } from "../store/database.ts";
 import { migrateToLatest } from "../store/migrate.ts";
 
@@ -32,6 +34,11 @@ export interface ApiDependencies {
   market: MarketServices;
   /** Rounds, scoring and settlement; absent when AGORA_COORDINATOR is `off`. */
   coordinator: Coordinator | undefined;
+  /**
+   * The escrow chain tasks are funded in, the coordinator deposits must name and the confirmations
+   * funding waits for; absent without a chain connection. Owners read it at GET /settlement/chain.
+   */
+  chainRail: ChainRail | undefined;
   /** Origin clients sign in to, e.g. `http://127.0.0.1:8080`. */
   publicUrl: URL;
   /** Set when shutdown begins, so /readyz turns away new traffic while we drain. */
@@ -39,6 +46,14 @@ export interface ApiDependencies {
   /** Run at shutdown before connections close, e.g. to drain in-process workers. */
   shutdownHooks: Array<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+/** The chain side of settlement as owners see it (see `ApiDependencies.chainRail`). */
+export interface ChainRail {
+  escrow: EscrowClient;
+  chainId: bigint;
+  coordinator: string;
+  confirmations: number;
 }
 
 export interface DependencyOverrides {
@@ -96,11 +111,39 @@ export async function createDependencies(
     }),
   });
 
+  // Let go of what was opened so far when a later part of start-up fails.
+  const abandon = async () => {
+    await queues.close();
+    producer.disconnect();
+    redis.disconnect();
+    await database.close();
+  };
+  // One connection per rail for the whole process: the funding gates read the
+  // chain with the same client the coordinator settles with.
+  let rails: SettlementRails;
+  try {
+    rails = await connectSettlementRails(config, database.db, logger);
+  } catch (error) {
+    await abandon();
+    throw error;
+  }
+  const chain = rails.settlement.chain;
   const market = createMarketServices({
     db: database.db,
     redis,
     chainId: config.AGORA_CHAIN_ID,
     keyPrefix: config.AGORA_QUEUE_PREFIX,
+    chainFunding:
+      chain === undefined || rails.chainAccount === undefined
+        ? undefined
+        : {
+            escrow: chain.escrow,
+            provider: chain.provider,
+            coordinator: rails.chainAccount,
+            confirmations: config.AGORA_FUNDING_CONFIRMATIONS,
+            ...(chain.fromBlock !== undefined && { fromBlock: chain.fromBlock }),
+          },
+    stripeFunding: rails.rails.includes("stripe"),
   });
 
   let coordinator: Coordinator | undefined;
@@ -109,14 +152,12 @@ export async function createDependencies(
       coordinator = await startCoordinator(config, {
         db: database.db,
         logger,
+        rails,
         ...overrides.coordinator,
       });
     } catch (error) {
-      // A rail that cannot connect stops start-up; let go of what was opened so far.
-      await queues.close();
-      producer.disconnect();
-      redis.disconnect();
-      await database.close();
+      await rails.close();
+      await abandon();
       throw error;
     }
   }
@@ -133,6 +174,15 @@ export async function createDependencies(
     siwe,
     market,
     coordinator,
+    chainRail:
+      chain === undefined || rails.chainAccount === undefined
+        ? undefined
+        : {
+            escrow: chain.escrow,
+            chainId: chain.chainId,
+            coordinator: rails.chainAccount,
+            confirmations: config.AGORA_FUNDING_CONFIRMATIONS,
+          },
     publicUrl,
     state: { shuttingDown: false },
     shutdownHooks,
@@ -140,6 +190,7 @@ export async function createDependencies(
       for (const hook of shutdownHooks.splice(0)) await hook();
       // Before the database closes: a round being archived or a payout being booked finishes first.
       await coordinator?.close();
+      await rails.close();
       await queues.close();
       producer.disconnect();
       redis.disconnect();

@@ -1,12 +1,14 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Config } from "../config/config.ts";
+import { AgoraError } from "../errors/agora-error.ts";
 import { createApp } from "./app.ts";
 import {
   type ApiDependencies,
   createDependencies,
   type DependencyOverrides,
 } from "./dependencies.ts";
+import { problemContentType, toProblem } from "./problem.ts";
 
 export interface RunningServer {
   url: URL;
@@ -25,6 +27,31 @@ const listen = (server: Server, port: number, host: string) =>
     });
   });
 
+/** Seconds a client should wait before asking a server that is still starting. */
+export const startingRetryAfterS = 1;
+
+/**
+ * The answer while dependencies are still being built (migrations, rails, the
+ * coordinator's workers: seconds). Without a handler Node would accept the
+ * request and never answer it, and a client restarting with the server would
+ * hang until its own timeout. The connection is closed so the retry opens a
+ * fresh one to the finished app.
+ */
+function answerStarting(req: IncomingMessage, res: ServerResponse): void {
+  const problem = toProblem(
+    new AgoraError("unavailable", "Starting", {
+      detail: "The API is starting; retry in a moment.",
+    }),
+    req.url,
+  );
+  res.writeHead(problem.status, {
+    "content-type": problemContentType,
+    "retry-after": String(startingRetryAfterS),
+    connection: "close",
+  });
+  res.end(JSON.stringify(problem));
+}
+
 const urlHost = (host: string) =>
   host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
 
@@ -36,7 +63,7 @@ export async function startServer(
   config: Config,
   overrides: DependencyOverrides = {},
 ): Promise<RunningServer> {
-  const server = createServer();
+  const server = createServer(answerStarting);
   // Slow clients must not pin sockets forever; keep-alive stays above common proxy idle timeouts.
   server.requestTimeout = 30_000;
   server.headersTimeout = 15_000;
@@ -52,6 +79,7 @@ export async function startServer(
     server.close();
     throw error;
   }
+  server.off("request", answerStarting);
   server.on("request", createApp(deps));
 
   let closing: Promise<void> | undefined;

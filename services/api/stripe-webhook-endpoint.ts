@@ -2,18 +2,16 @@ import express, { type Router } from "express";
 import type Stripe from "stripe";
 import { AgoraError } from "../errors/agora-error.ts";
 import { createStripeClient } from "../settlement/rails/stripe/stripe-client.ts";
-import {
-  applyStripeEvent,
-  verifyStripeWebhook,
-} from "../settlement/rails/stripe/stripe-webhook.ts";
+import { verifyStripeWebhook } from "../settlement/rails/stripe/stripe-webhook.ts";
 import type { ApiDependencies } from "./dependencies.ts";
+import { applyAndLogStripeEvent } from "./logged-stripe-event.ts";
 
 export const stripeWebhookPath = "/webhooks/stripe";
 
 /**
  * Stripe's webhook endpoint. It sits outside the JSON routes because the
  * signature covers the exact bytes Stripe sent: the body is read raw, verified
- * (signature and timestamp tolerance), then applied once per event id. Any 2xx
+ * (signature and timestamp tolerance), then applied (and audit-logged) once per event id. Any 2xx
  * tells Stripe to stop redelivering, so only a verified, applied (or known
  * duplicate) event gets one; a failure answers 5xx and Stripe retries.
  */
@@ -44,7 +42,7 @@ export function createStripeWebhookRouter(deps: ApiDependencies): Router {
           req.header("stripe-signature"),
           webhookSecret,
         );
-        const outcome = await applyStripeEvent(deps.database.db, event);
+        const outcome = await applyAndLogStripeEvent(deps.database.db, event);
         req.log.info({ eventId: event.id, type: event.type, ...outcome }, "stripe event");
         res.status(200).json({ received: true, ...outcome });
       } catch (error) {

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { type Kysely, sql } from "kysely";
+import { type Kysely, type Selectable, sql } from "kysely";
 import { inTransaction } from "../store/in-transaction.ts";
 import { jsonValue } from "../store/json-value.ts";
-import type { Database } from "../store/schema.ts";
+import type { AuditEventsTable, Database } from "../store/schema.ts";
 import { canonicalJson } from "./canonical-json.ts";
 
 /** What happened, by whom, about which task. */
@@ -56,6 +56,28 @@ export function entryHash(
     .digest("hex");
 }
 
+/** Options of `AuditLog.append`. */
+export interface AppendOptions {
+  /**
+   * Names the fact being recorded (e.g. `round-closed:<task>:<round>`). An
+   * append with a key already in the log returns that entry instead of
+   * chaining a new one. Not hashed: it identifies the producer's attempt,
+   * it is not part of what happened. Default: none (always appends).
+   */
+  dedupeKey?: string;
+}
+
+const toEntry = (row: Selectable<AuditEventsTable>): AuditEntry => ({
+  seq: row.seq,
+  kind: row.kind,
+  taskId: row.task_id,
+  actor: row.actor,
+  payload: row.payload,
+  prevHash: row.prev_hash,
+  hash: row.hash,
+  occurredAt: row.occurred_at,
+});
+
 /** Serialises appends across every process that shares the database. */
 const appendLockKey = 0x61676f72; // "agor"
 
@@ -71,10 +93,26 @@ export class AuditLog {
    * Appends an event after the current head. An advisory lock held for the
    * transaction makes concurrent appends take turns, so no two entries ever
    * claim the same predecessor.
+   *
+   * A log built over a transaction (`new AuditLog(trx)`) appends inside it:
+   * the entry commits or rolls back with the caller's writes. Append last in
+   * such a transaction, since the lock is held until it ends.
+   *
+   * With `dedupeKey`, an entry already appended under that key is returned
+   * as it is and nothing is chained, so a retried job records its fact once.
    */
-  async append(event: AuditEventInput): Promise<AuditEntry> {
+  async append(event: AuditEventInput, options: AppendOptions = {}): Promise<AuditEntry> {
     return inTransaction(this.#db, async (trx) => {
       await sql`select pg_advisory_xact_lock(${appendLockKey})`.execute(trx);
+      if (options.dedupeKey !== undefined) {
+        // Checked under the lock: a concurrent append of the same key has committed by now.
+        const existing = await trx
+          .selectFrom("audit_events")
+          .selectAll()
+          .where("dedupe_key", "=", options.dedupeKey)
+          .executeTakeFirst();
+        if (existing !== undefined) return toEntry(existing);
+      }
       const head = await trx
         .selectFrom("audit_events")
         .select("hash")
@@ -97,6 +135,7 @@ export class AuditLog {
           prev_hash: prevHash,
           hash,
           occurred_at: occurredAt,
+          dedupe_key: options.dedupeKey ?? null,
         })
         .returning("seq")
         .executeTakeFirstOrThrow();
@@ -108,16 +147,7 @@ export class AuditLog {
     let query = this.#db.selectFrom("audit_events").selectAll();
     if (filter.taskId !== undefined) query = query.where("task_id", "=", filter.taskId);
     const rows = await query.orderBy("seq").execute();
-    return rows.map((row) => ({
-      seq: row.seq,
-      kind: row.kind,
-      taskId: row.task_id,
-      actor: row.actor,
-      payload: row.payload,
-      prevHash: row.prev_hash,
-      hash: row.hash,
-      occurredAt: row.occurred_at,
-    }));
+    return rows.map(toEntry);
   }
 
   /**

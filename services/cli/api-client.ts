@@ -100,6 +100,13 @@ export class AgoraApiClient {
       throw new UnreachableError(this.#baseUrl, transportReason(error, this.#timeoutMs));
     }
     const text = await response.text();
+    // A 503 that names a retry time is a server on its way up (or a proxy
+    // saying the same): as transient as a refused connection, so callers that
+    // ride out restarts treat it alike.
+    if (response.status === 503 && response.headers.has("retry-after")) {
+      const problem = problemFrom(response, text);
+      throw new UnreachableError(this.#baseUrl, `503 ${problem.title}`);
+    }
     if (!response.ok) throw new ProblemError(problemFrom(response, text));
     if (text === "") return undefined as T;
     try {

@@ -75,3 +75,16 @@ export class UnreachableError extends Error {
     this.url = url;
   }
 }
+
+/**
+ * A service a long-running command needs (database, Redis, chain) did not answer at start-up.
+ * Same exit code as an unreachable API: the fix is on the network side, not in the invocation.
+ */
+export class ServiceUnreachableError extends Error {
+  readonly exitCode = ExitCode.unreachable;
+
+  constructor(message: string) {
+    super(message);
+    this.name = "ServiceUnreachableError";
+  }
+}

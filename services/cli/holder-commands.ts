@@ -9,6 +9,7 @@ import type {
   TaskView,
 } from "./api-views.ts";
 import { planBidTerms } from "./bid-plan.ts";
+import { claimCommand } from "./claim-command.ts";
 import { signIn } from "./context.ts";
 import { UsageError } from "./exit-codes.ts";
 import {
@@ -202,6 +203,8 @@ export function holderCommands(): Command {
       );
       print.result(signed, signatureText);
     });
+
+  holder.addCommand(claimCommand());
 
   return holder;
 }

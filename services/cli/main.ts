@@ -3,25 +3,35 @@ import { pathToFileURL } from "node:url";
 import { Command, CommanderError } from "commander";
 import { auditCommands } from "./audit-commands.ts";
 import { addGlobalOptions } from "./context.ts";
-import { ExitCode, ProblemError, UnreachableError, UsageError } from "./exit-codes.ts";
+import {
+  ExitCode,
+  ProblemError,
+  ServiceUnreachableError,
+  UnreachableError,
+  UsageError,
+} from "./exit-codes.ts";
 import { holderCommands } from "./holder-commands.ts";
 import { formatProblem } from "./output.ts";
 import { ownerCommands } from "./owner-commands.ts";
+import { serveCommand } from "./serve-command.ts";
+import { workerCommand } from "./worker-command.ts";
 
 const exitCodesHelp = `
 Exit codes:
   0  ok (also --help)
   1  usage error: unknown command or option, bad value, unreadable or malformed input file, no key
   2  the API answered with a problem; its title and detail are printed to stderr
-  3  the API (or the chain) could not be reached
+  3  the API (or the chain) could not be reached; for serve and worker, the
+     database or Redis did not answer at start-up
   4  an audit found problems: the task is disputed or inconclusive, or the audit log does not verify
 
 Environment:
   AGORA_API_URL      default for --api
   AGORA_PRIVATE_KEY  default for --key (never printed)
 
-Each command signs in with Sign-In with Ethereum for the role it needs and
-keeps the session in memory only; nothing is written to disk.`;
+Each owner, holder and audit command signs in with Sign-In with Ethereum for
+the role it needs and keeps the session in memory only; nothing is written to
+disk. serve and worker read the server configuration from the environment.`;
 
 /** Builds the `agora` program: global options, then one command group per role. */
 export function createProgram(): Command {
@@ -33,7 +43,14 @@ export function createProgram(): Command {
     .configureHelp({ showGlobalOptions: true })
     .addHelpText("after", exitCodesHelp);
   addGlobalOptions(program);
-  for (const group of [ownerCommands(), holderCommands(), auditCommands()]) {
+  const groups = [
+    ownerCommands(),
+    holderCommands(),
+    auditCommands(),
+    serveCommand(),
+    workerCommand(),
+  ];
+  for (const group of groups) {
     // Settings are copied onto subcommands only when they are added, so apply them down the tree.
     applySettings(group, program);
     program.addCommand(group);
@@ -72,7 +89,11 @@ function report(error: unknown, json: boolean): ExitCode {
     );
     return error.exitCode;
   }
-  if (error instanceof UsageError || error instanceof UnreachableError) {
+  if (
+    error instanceof UsageError ||
+    error instanceof UnreachableError ||
+    error instanceof ServiceUnreachableError
+  ) {
     process.stderr.write(
       `${json ? JSON.stringify({ error: error.message }) : `error: ${error.message}`}\n`,
     );

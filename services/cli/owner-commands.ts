@@ -8,10 +8,35 @@ import type {
   TaskView,
 } from "./api-views.ts";
 import { signIn } from "./context.ts";
+import { depositCommand } from "./deposit-command.ts";
 import { ProblemError } from "./exit-codes.ts";
-import { readJsonObject } from "./input.ts";
+import { nonNegativeNumberArg, readJsonObject } from "./input.ts";
 import { formatFields, formatTable } from "./output.ts";
 import { fetchMarketDomain, signAgreement } from "./typed-signing.ts";
+import { progressText, watchTask } from "./watch-task.ts";
+
+interface StatusOptions {
+  watch?: boolean;
+  interval: number;
+}
+
+/** What `POST /tasks/:id/start` answers (services/api/routes/training.ts). */
+interface TrainingStartView {
+  taskId: string;
+  status: string;
+  started: boolean;
+  rounds?: number;
+  holders?: string[];
+}
+
+const trainingText = (start: TrainingStartView): string =>
+  formatFields({
+    task: start.taskId,
+    status: start.status,
+    started: start.started ? "yes: round 0 is queued" : "no: it had been started already",
+    ...(start.rounds !== undefined && { rounds: String(start.rounds) }),
+    ...(start.holders !== undefined && { holders: start.holders.join(", ") }),
+  });
 
 const path = (taskId: string, rest = ""): string => `/tasks/${encodeURIComponent(taskId)}${rest}`;
 
@@ -44,7 +69,7 @@ const selectionText = (selection: SelectionView): string =>
     ),
   ].join("\n");
 
-/** `agora owner …`: post and fund tasks, watch bids, clear the auction, sign agreements. */
+/** `agora owner …`: post tasks, deposit and fund them, watch bids, clear the auction, sign agreements. */
 export function ownerCommands(): Command {
   const owner = new Command("owner").description(
     "act as a model owner (signs in with the owner role)",
@@ -63,6 +88,8 @@ export function ownerCommands(): Command {
       print.result(await client.post<TaskView>("/tasks", body), taskFields);
     });
 
+  owner.addCommand(depositCommand());
+
   owner
     .command("fund")
     .argument("<taskId>", "the task to fund")
@@ -73,11 +100,41 @@ export function ownerCommands(): Command {
     });
 
   owner
-    .command("status")
-    .argument("<taskId>", "the task to show")
-    .description("show the task, how many bids it has, and its selection once cleared")
+    .command("start")
+    .argument("<taskId>", "the agreed task to train")
+    .description(
+      "start training a task whose agreements are all signed: round 0 is queued (safe to repeat)",
+    )
     .action(async (taskId: string, _options: unknown, command: Command) => {
       const { client, print } = await signIn(command, "owner");
+      print.result(await client.post<TrainingStartView>(path(taskId, "/start")), trainingText);
+    });
+
+  owner
+    .command("status")
+    .argument("<taskId>", "the task to show")
+    .description(
+      "show the task, how many bids it has, and its selection once cleared; --watch follows its rounds until it settles",
+    )
+    .option(
+      "--watch",
+      "follow the rounds with a progress bar until the task settles (exit 0), or ends disputed or cancelled (exit 2)",
+    )
+    .option("--interval <s>", "seconds between polls with --watch", nonNegativeNumberArg, 2)
+    .action(async (taskId: string, options: StatusOptions, command: Command) => {
+      const { client, wallet, print } = await signIn(command, "owner");
+      if (options.watch === true) {
+        const intervalMs = Math.max(options.interval, 0.1) * 1000;
+        const progress = await watchTask({
+          client,
+          wallet,
+          taskId,
+          intervalMs,
+          patienceMs: 60_000,
+        });
+        print.result(progress, progressText);
+        return;
+      }
       const [task, { bids }, selection] = await Promise.all([
         client.get<TaskView>(path(taskId)),
         client.get<{ bids: BidView[] }>(path(taskId, "/bids")),

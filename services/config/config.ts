@@ -71,6 +71,22 @@ const envSchema = z.object({
     .optional(),
   /** First block to scan for escrow events (the escrow's deployment block). */
   AGORA_ESCROW_FROM_BLOCK: z.coerce.number().int().nonnegative().default(0),
+  /** Blocks an escrow deposit must be buried under before its task opens bidding (1: mined). */
+  AGORA_FUNDING_CONFIRMATIONS: z.coerce.number().int().positive().default(1),
+  /**
+   * The AgoraAuditAnchor contract the coordinator anchors the audit log's head
+   * in. Anchoring runs only with the chain rail on (CHAIN_RPC_URL,
+   * CHAIN_PRIVATE_KEY, AGORA_ESCROW_ADDRESS), from the same account.
+   */
+  AGORA_AUDIT_ANCHOR_ADDRESS: z
+    .string()
+    .regex(
+      /^0x[0-9a-fA-F]{40}$/,
+      "AGORA_AUDIT_ANCHOR_ADDRESS must be the AgoraAuditAnchor contract's address: 0x followed by 40 hex digits",
+    )
+    .optional(),
+  /** Seconds between audit-log anchoring passes; a pass with nothing new sends nothing. */
+  AGORA_AUDIT_ANCHOR_EVERY_S: z.coerce.number().positive().default(300),
   /**
    * `off` keeps the API process from running the coordinator (the aggregate,
    * round-closed and settle workers), e.g. when another process runs it.

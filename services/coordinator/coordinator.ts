@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import { startAggregateWorker } from "../../queues/aggregate-worker.ts";
+import { type AuditAnchoring, startAuditAnchoring } from "../../queues/audit-anchor-worker.ts";
 import { createRedisConnection, waitUntilReady } from "../../queues/connection.ts";
 import { queueNames } from "../../queues/names.ts";
 import { RedisRoundBook } from "../../queues/redis-round-book.ts";
@@ -10,6 +11,8 @@ import { roundClosedJobOptions, startRoundClosedWorker } from "../../queues/roun
 import { RoundFlows } from "../../queues/round-flows.ts";
 import { RoundProgressChannel } from "../../queues/round-progress.ts";
 import { startSettleWorker } from "../../queues/settle-worker.ts";
+import { AuditAnchorer } from "../audit/anchor/audit-anchorer.ts";
+import { AuditLog } from "../audit/audit-log.ts";
 import type { Config } from "../config/config.ts";
 import { AgoraError } from "../errors/agora-error.ts";
 import type { BlobStore } from "../learning/blobs/blob-store.ts";
@@ -20,9 +23,10 @@ import {
 } from "../learning/contribution/validation-reference.ts";
 import { assertModelKind } from "../learning/models/architecture.ts";
 import { evaluateWeights } from "../learning/training/evaluate.ts";
+import { AuditAnchorClient } from "../settlement/chain/audit-anchor-client.ts";
 import { createRepositories } from "../store/repositories.ts";
 import type { Database, Rail } from "../store/schema.ts";
-import { connectSettlementRails } from "./settlement-rails.ts";
+import { connectSettlementRails, type SettlementRails } from "./settlement-rails.ts";
 import { startTraining, type TrainingStart } from "./start-training.ts";
 
 export interface CoordinatorDependencies {
@@ -36,6 +40,13 @@ export interface CoordinatorDependencies {
    * 1,000 examples), loaded on first use, until owners bring their own.
    */
   validation?: () => ValidationSet;
+  /**
+   * The rails to settle on, when the process already connected them (the API
+   * shares its one chain client with its funding gates); their owner closes
+   * them. Default: connected here from the configuration and closed with the
+   * coordinator.
+   */
+  rails?: SettlementRails;
 }
 
 /** The coordinator side of Agora, running inside the API process. */
@@ -63,8 +74,10 @@ function lazily<T>(load: () => T): () => T {
  * announces each closed round on `round-closed`, starts the next round),
  * the round-closed worker (archives rounds into the database, scores
  * contributions, queues `settle` after the last round) and the settle
- * worker (pays out on the rails the configuration allows). Holders' train
- * workers run elsewhere, on their own machines.
+ * worker (pays out on the rails the configuration allows). With the chain
+ * rail and AGORA_AUDIT_ANCHOR_ADDRESS it also anchors the audit log's head
+ * every AGORA_AUDIT_ANCHOR_EVERY_S (`audit-anchor` job scheduler). Holders'
+ * train workers run elsewhere, on their own machines.
  */
 export async function startCoordinator(
   config: Config,
@@ -84,7 +97,9 @@ export async function startCoordinator(
     connections.push(redis);
     return redis;
   };
-  const rails = await connectSettlementRails(config, deps.db, logger);
+  const ownsRails = deps.rails === undefined;
+  const rails = deps.rails ?? (await connectSettlementRails(config, deps.db, logger));
+  const closeRails = () => (ownsRails ? rails.close() : Promise.resolve());
   const client = connect("client");
   const producer = connect("producer");
   const blobs = deps.blobs ?? FileBlobStore.inDataDir(config.AGORA_DATA_DIR);
@@ -128,6 +143,7 @@ export async function startCoordinator(
         blobs,
         rounds: repos.rounds,
         contributions: repos.contributions,
+        audit: new AuditLog(deps.db),
         settle,
         validationFor: () => validation(),
       }),
@@ -154,13 +170,48 @@ export async function startCoordinator(
   // API still serves, and /readyz reports Redis.
   let workers: Record<string, Worker> | undefined;
   let closing: Promise<void> | undefined;
+  // Anchoring the audit log needs the chain rail's sender and an anchor contract.
+  let anchoring: Promise<AuditAnchoring | undefined> = Promise.resolve(undefined);
+  const startAnchoring = async (): Promise<AuditAnchoring | undefined> => {
+    const address = config.AGORA_AUDIT_ANCHOR_ADDRESS;
+    if (address === undefined) return undefined;
+    if (rails.chainSender === undefined) {
+      logger.warn("audit anchoring off: AGORA_AUDIT_ANCHOR_ADDRESS needs the chain rail");
+      return undefined;
+    }
+    try {
+      const anchors = await AuditAnchorClient.at(address, rails.chainSender);
+      const started = await startAuditAnchoring({
+        producer,
+        worker: connect("worker"),
+        prefix,
+        anchorer: new AuditAnchorer(new AuditLog(deps.db), anchors),
+        everyMs: config.AGORA_AUDIT_ANCHOR_EVERY_S * 1_000,
+      });
+      started.worker.on("failed", (job, error) =>
+        logger.warn({ jobId: job?.id, err: error.message }, "audit anchoring pass failed"),
+      );
+      started.worker.on("completed", (_job, outcome: { kind: string }) => {
+        if (outcome.kind === "anchored") logger.info({ outcome }, "audit log anchored");
+      });
+      logger.info({ address, everyS: config.AGORA_AUDIT_ANCHOR_EVERY_S }, "audit anchoring on");
+      return started;
+    } catch (error) {
+      logger.warn({ err: (error as Error).message }, "audit anchoring could not start");
+      return undefined;
+    }
+  };
   try {
     await waitUntilReady(client, 2_000);
     workers = startWorkers();
+    anchoring = startAnchoring();
   } catch {
     logger.warn("redis not ready: the coordinator starts its workers when it answers");
     client.once("ready", () => {
-      if (closing === undefined) workers = startWorkers();
+      if (closing === undefined) {
+        workers = startWorkers();
+        anchoring = startAnchoring();
+      }
     });
   }
 
@@ -179,14 +230,15 @@ export async function startCoordinator(
         if (workers === undefined) {
           // Redis never answered: nothing was queued or started, so there is nothing to drain.
           for (const redis of connections) redis.disconnect();
-          await rails.close();
+          await closeRails();
           return;
         }
         await Promise.all(Object.values(workers).map((worker) => worker.close()));
+        await (await anchoring)?.close();
         await flows.close();
         await Promise.all([aggregateQueue.close(), roundClosed.close(), settle.close()]);
         await Promise.all(connections.map((redis) => redis.quit().catch(() => redis.disconnect())));
-        await rails.close();
+        await closeRails();
       })();
       return closing;
     },

@@ -13,6 +13,17 @@ export interface SettlementRails {
   settlement: SettlementDependencies;
   /** `sandbox` always; `stripe` and `chain` when configured. */
   rails: Rail[];
+  /**
+   * The coordinator's own chain address (CHAIN_PRIVATE_KEY's), when the chain
+   * rail is on: escrow deposits must name it, and fiat off-ramps are paid to it.
+   */
+  chainAccount?: string;
+  /**
+   * The one sender of that account's transactions, when the chain rail is on:
+   * whatever else the coordinator sends (audit anchors) goes through it, so
+   * nonces never collide with settlement's.
+   */
+  chainSender?: TransactionSender;
   close(): Promise<void>;
 }
 
@@ -43,6 +54,8 @@ export async function connectSettlementRails(
     config.AGORA_ESCROW_ADDRESS,
   ] as const;
   let close = async () => {};
+  let chainAccount: string | undefined;
+  let chainSender: TransactionSender | undefined;
   const [url, privateKey, escrowAddress] = chainSettings;
   if (url !== undefined && privateKey !== undefined && escrowAddress !== undefined) {
     const chain = await connectRpcChain({ url, privateKey });
@@ -53,7 +66,9 @@ export async function connectSettlementRails(
     }
     let escrow: EscrowClient;
     try {
-      escrow = await EscrowClient.at(escrowAddress, new TransactionSender(signer), chain.provider);
+      chainAccount = await signer.getAddress();
+      chainSender = new TransactionSender(signer);
+      escrow = await EscrowClient.at(escrowAddress, chainSender, chain.provider);
     } catch (error) {
       await chain.close();
       throw error;
@@ -71,5 +86,11 @@ export async function connectSettlementRails(
       "chain rail off: it needs CHAIN_RPC_URL, CHAIN_PRIVATE_KEY and AGORA_ESCROW_ADDRESS together",
     );
   }
-  return { settlement, rails, close };
+  return {
+    settlement,
+    rails,
+    ...(chainAccount !== undefined && { chainAccount }),
+    ...(chainSender !== undefined && { chainSender }),
+    close,
+  };
 }

@@ -1,11 +1,14 @@
 import { createHash } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { RoundFlows } from "../../queues/round-flows.ts";
+import { coordinatorActor, taskStatusChanged } from "../audit/audit-events.ts";
+import { AuditLog } from "../audit/audit-log.ts";
 import { AgoraError, isAgoraError } from "../errors/agora-error.ts";
 import type { BlobStore } from "../learning/blobs/blob-store.ts";
 import { putWeights } from "../learning/blobs/weight-blobs.ts";
 import { initialWeights } from "../learning/models/build-model.ts";
 import type { RoundBook } from "../learning/rounds/round-book.ts";
+import { inTransaction } from "../store/in-transaction.ts";
 import { AgreementsRepository } from "../store/repositories/agreements-repository.ts";
 import { TasksRepository } from "../store/repositories/tasks-repository.ts";
 import type { Database, TaskStatus } from "../store/schema.ts";
@@ -59,7 +62,14 @@ export async function startTraining(
   const plan = taskPlanFor(task, await new AgreementsRepository(deps.db).listForTask(taskId));
   if (task.status === "agreed") {
     try {
-      task = await tasks.transition(taskId, "agreed", "training");
+      task = await inTransaction(deps.db, async (trx) => {
+        const training = await new TasksRepository(trx).transition(taskId, "agreed", "training");
+        const details = { rounds: plan.rounds, holders: plan.holders };
+        await new AuditLog(trx).append(
+          ...taskStatusChanged("agreed", training, coordinatorActor, details),
+        );
+        return training;
+      });
     } catch (error) {
       // Someone else started it between our read and our write: carry on from what they left.
       if (!(isAgoraError(error) && error.kind === "conflict")) throw error;

@@ -1,4 +1,6 @@
 import type { Kysely } from "kysely";
+import { AuditLog } from "../audit/audit-log.ts";
+import { inTransaction } from "../store/in-transaction.ts";
 import { AgentDecisionsRepository } from "../store/repositories/agent-decisions-repository.ts";
 import { AgreementProposalsRepository } from "../store/repositories/agreement-proposals-repository.ts";
 import { HolderBidsRepository } from "../store/repositories/holder-bids-repository.ts";
@@ -9,8 +11,15 @@ import { TaskSelectionsRepository } from "../store/repositories/task-selections-
 import { createRepositories, type Repositories } from "../store/repositories.ts";
 import type { Database } from "../store/schema.ts";
 
-/** The core repositories plus the market's own. */
+/** The core repositories plus the market's own, and the audit log they record to. */
 export interface MarketRepositories extends Repositories {
+  /** The hash-chained audit log, over the same handle: within `transaction`, it appends in it. */
+  audit: AuditLog;
+  /**
+   * Runs `work` with every repository bound to one transaction (joining the
+   * caller's if there is one), so a state change and its audit entry commit together.
+   */
+  transaction<T>(work: (repos: MarketRepositories) => Promise<T>): Promise<T>;
   agentDecisions: AgentDecisionsRepository;
   holderBids: HolderBidsRepository;
   negotiationOffers: NegotiationOffersRepository;
@@ -30,5 +39,7 @@ export function createMarketRepositories(db: Kysely<Database>): MarketRepositori
     agreementProposals: new AgreementProposalsRepository(db),
     privacyCharges: new PrivacyChargesRepository(db),
     taskFundings: new TaskFundingsRepository(db),
+    audit: new AuditLog(db),
+    transaction: (work) => inTransaction(db, (trx) => work(createMarketRepositories(trx))),
   };
 }

@@ -7,9 +7,12 @@ import { RedisSignerNonceRegistry } from "../identity/signer-nonce-registry.ts";
 import { agoraDomain } from "../identity/typed-data.ts";
 import { TypedDataVerifier } from "../identity/typed-data-verifier.ts";
 import type { Database } from "../store/schema.ts";
+import { AuditedBidWrites } from "./bids/audited-bid-writes.ts";
 import { BidGroupCommit } from "./bids/bid-group-commit.ts";
 import { RegisteredHolders } from "./bids/registered-holders.ts";
+import { ChainFundingGate, type ChainFundingGateOptions } from "./funding/chain-funding-gate.ts";
 import type { FundingGate } from "./funding/funding-gate.ts";
+import { RailFundingGates } from "./funding/rail-funding-gates.ts";
 import { SandboxFundingGate } from "./funding/sandbox-funding-gate.ts";
 import { createMarketRepositories, type MarketRepositories } from "./market-repositories.ts";
 import type { PrivacyLedger } from "./privacy/privacy-ledger.ts";
@@ -44,6 +47,14 @@ export interface MarketServicesOptions {
    */
   verifyingContract?: string;
   advisor?: Advisor | undefined;
+  /**
+   * The process's chain connection, when it has one: chain tasks are then
+   * funded by a confirmed escrow deposit. Without it they cannot be funded here.
+   */
+  chainFunding?: Omit<ChainFundingGateOptions, "ledger"> | undefined;
+  /** Whether Stripe is configured (its verified webhook funds Stripe tasks). */
+  stripeFunding?: boolean;
+  /** Replaces the rail gates altogether (tests). */
   fundingGate?: FundingGate;
 }
 
@@ -57,10 +68,17 @@ export function createMarketServices(options: MarketServicesOptions): MarketServ
       domain,
       nonces: new RedisSignerNonceRegistry(options.redis, { prefix: options.keyPrefix }),
     }),
-    bidWrites: new BidGroupCommit(repos.bids),
+    bidWrites: new BidGroupCommit(new AuditedBidWrites(options.db)),
     registeredHolders: new RegisteredHolders(repos.holders),
-    // TODO(settlement): choose the escrow-deposit or Stripe gate by the task's rail.
-    fundingGate: options.fundingGate ?? new SandboxFundingGate(repos.ledger),
+    fundingGate:
+      options.fundingGate ??
+      new RailFundingGates({
+        sandbox: new SandboxFundingGate(repos.ledger),
+        chain:
+          options.chainFunding &&
+          new ChainFundingGate({ ...options.chainFunding, ledger: repos.ledger }),
+        stripe: options.stripeFunding === true,
+      }),
     privacyLedger: new StorePrivacyLedger(repos.privacyCharges),
     advisor: "advisor" in options ? options.advisor : advisorFromEnvironment(),
   };

@@ -184,6 +184,8 @@ export interface AuditEventsTable {
   prev_hash: string | null;
   hash: string;
   occurred_at: CreatedAt;
+  /** Idempotency key of the producer (migration 0005); not part of the hashed content. */
+  dedupe_key: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface IdempotencyKeysTable {

@@ -1,7 +1,63 @@
 import assert from "node:assert/strict";
-import { connect } from "node:net";
+import { rm } from "node:fs/promises";
+import { type AddressInfo, connect, createServer } from "node:net";
 import { describe, it } from "node:test";
+import { startServer } from "../../services/api/server.ts";
+import { AgoraApiClient } from "../../services/cli/api-client.ts";
+import { UnreachableError } from "../../services/cli/exit-codes.ts";
 import { startTestApi } from "../support/api-client.ts";
+import { testConfig } from "../support/environment.ts";
+
+/** A port nothing listens on right now, so the test knows it before the server binds. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+describe("start-up", () => {
+  it("answers 503 with Retry-After while its dependencies are built, then serves", async () => {
+    const port = await freePort();
+    // PGlite on disk and its migrations take a second or more: the window to ask in.
+    const config = testConfig({ PORT: String(port), AGORA_COORDINATOR: "off" });
+    const starting = startServer(config, {});
+    let started = false;
+    void starting.then(() => {
+      started = true;
+    });
+    const client = new AgoraApiClient({ baseUrl: `http://127.0.0.1:${port}` });
+    let early: Response | undefined;
+    let clientError: unknown;
+    while (early === undefined && !started) {
+      try {
+        early = await fetch(`http://127.0.0.1:${port}/tasks`);
+        clientError = await client.get("/tasks").catch((error: unknown) => error);
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 10)); // not bound yet
+      }
+    }
+    const running = await starting;
+    try {
+      assert.ok(early, "the socket was bound before the app was ready");
+      assert.equal(early.status, 503);
+      assert.equal(early.headers.get("retry-after"), "1");
+      assert.equal(early.headers.get("content-type"), "application/problem+json");
+      const problem = (await early.json()) as { code: string; title: string };
+      assert.deepEqual([problem.code, problem.title], ["unavailable", "Starting"]);
+      assert.ok(
+        clientError instanceof UnreachableError,
+        "the CLI treats a starting API as one to retry",
+      );
+      const ready = await fetch(new URL("/healthz", running.url));
+      assert.equal(ready.status, 200);
+    } finally {
+      await running.close();
+      await rm(config.AGORA_DATA_DIR, { recursive: true, force: true });
+    }
+  });
+});
 
 describe("graceful shutdown", () => {
   it("finishes an in-flight request, refuses new connections, then closes", async () => {

@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { sql } from "kysely";
 import { AuditLog } from "../../services/audit/audit-log.ts";
+import { serveChain } from "../../services/settlement/chain/chain-rpc-server.ts";
 import { openDatabase } from "../../services/store/database.ts";
 import { migrateToLatest } from "../../services/store/migrate.ts";
-import { serveChainOverHttp } from "../audit/rpc-bridge.ts";
 import { type SettledTask, seedSettledTask } from "../audit/settled-task.ts";
 import { type EscrowWorld, startEscrowWorld } from "../contracts/escrow-fixture.ts";
 import { expectExit, runAgora } from "./run-agora.ts";
@@ -31,7 +31,7 @@ describe("agora audit", () => {
 
   before(async () => {
     world = await startEscrowWorld();
-    rpc = await serveChainOverHttp(world.chain);
+    rpc = await serveChain(world.chain);
     dataDir = await mkdtemp(join(tmpdir(), "agora-audit-cli-"));
     const store = await openDatabase({ dataDir: join(dataDir, "pglite") });
     await migrateToLatest(store.db);

@@ -3,7 +3,11 @@ import { rm } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { Wallet } from "ethers";
 import { settleJobId } from "../../queues/payloads.ts";
+import { RedisRoundBook } from "../../queues/redis-round-book.ts";
+import { processRoundClosed } from "../../queues/round-closed-worker.ts";
 import { startHolderWorker } from "../../queues/worker-main.ts";
+import { AuditLog } from "../../services/audit/audit-log.ts";
+import { FileBlobStore } from "../../services/learning/blobs/file-blob-store.ts";
 import { mnistDemoValidation } from "../../services/learning/contribution/validation-reference.ts";
 import { MnistDemoDataSource } from "../../services/learning/data/holder-data-source.ts";
 import { termsHashOf } from "../../services/market/agreements/agreement-terms.ts";
@@ -12,6 +16,7 @@ import { createMarketRepositories } from "../../services/market/market-repositor
 import type { TaskSpecInput } from "../../services/market/task-spec.ts";
 import { fundTask } from "../../services/market/tasks/fund-task.ts";
 import { escrowAccount } from "../../services/settlement/ledger/accounts.ts";
+import { runSettlement } from "../../services/settlement/pipeline/run-settlement.ts";
 import { SettlementRunsRepository } from "../../services/store/repositories/settlement-runs-repository.ts";
 import { newHolder, newTask } from "../store/fixtures.ts";
 import { login, postJson, startTestApi, type TestApi } from "../support/api-client.ts";
@@ -51,8 +56,9 @@ describe("an agreed task trains and settles through the coordinator", {
   let holders: Awaited<ReturnType<typeof startHolderWorker>>[] = [];
   let taskId: string;
 
+  const validation = mnistDemoValidation({ seed: dataSeed, validationSize });
+
   before(async () => {
-    const validation = mnistDemoValidation({ seed: dataSeed, validationSize });
     api = await startTestApi(
       { DATABASE_URL: testPostgresUrl() },
       { databaseSchema: schema, coordinator: { validation: () => validation } },
@@ -162,20 +168,103 @@ describe("an agreed task trains and settles through the coordinator", {
     assert.equal(contributions.length, holderIds.length * 2, "every holder scored in every round");
     assert.ok(contributions.every((c) => Number.isFinite(c.score)));
 
-    const settleState = await api.running.deps.queues
-      .get("settle")
-      .getJobState(settleJobId({ taskId }));
-    assert.equal(settleState, "completed");
+    // The last step marks the task settled a moment before BullMQ records the job as completed.
+    const settleJob = await api.running.deps.queues.get("settle").getJob(settleJobId({ taskId }));
+    assert.ok(settleJob, "the settle job was queued");
+    const completedBy = Date.now() + 10_000;
+    while ((await settleJob.getState()) !== "completed") {
+      assert.ok(Date.now() < completedBy, `settle job is ${await settleJob.getState()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
 
     const payouts = await repos.payouts.listForTask(taskId);
     assert.deepEqual(payouts.map((p) => p.holderId).sort(), [...holderIds].sort());
     const paid = payouts.reduce((sum, p) => sum + p.amount, 0n);
-    assert.ok(paid > 0n && paid <= 10_000n, `paid ${paid} of the 10,000 budget`);
+    assert.ok(paid <= 10_000n, `paid ${paid} of the 10,000 budget`);
+    // Three holders under DP-FedAvg noise can leave a round worse than it started, so a
+    // holder's total may be ≤ 0; such a holder is a free rider and is paid nothing.
+    for (const payout of payouts) {
+      const total = contributions
+        .filter((c) => c.holderId === payout.holderId)
+        .reduce((sum, c) => sum + c.score, 0);
+      if (total <= 0) assert.equal(payout.amount, 0n, `${payout.holderId} contributed ${total}`);
+    }
     assert.equal(await repos.ledger.trialBalance("USDC"), 0n, "the ledger balances");
     assert.equal(
       await repos.ledger.balance(escrowAccount(taskId), "USDC"),
       0n,
       "escrow discharged",
     );
+
+    // The audit log holds each round's result and scores and every settlement step, and verifies.
+    const log = new AuditLog(db);
+    const entries = await log.entries({ taskId });
+    const only = (kind: string) => entries.filter((entry) => entry.kind === kind);
+    for (const round of rounds) {
+      const [closed, ...again] = only("round.closed").filter(
+        (e) => e.payload.round === round.round,
+      );
+      assert.equal(again.length, 0, `round ${round.round} logged once`);
+      assert.equal(closed?.payload.modelHash, round.resultModelHash);
+      assert.equal(closed?.payload.startingModelHash, round.globalModelHash);
+      assert.equal(closed?.payload.accuracy, round.accuracy);
+      assert.deepEqual(closed?.payload.participants, [...holderIds].sort());
+      const updates = await repos.rounds.onTimeUpdates(taskId, round.round);
+      assert.deepEqual(
+        ((closed?.payload.updates ?? []) as { holderId: string; updateHash: string }[])
+          .map((u) => [u.holderId, u.updateHash])
+          .sort(),
+        updates.map((u) => [u.holderId, u.blobHash]).sort(),
+      );
+      const [scored] = only("contributions.scored").filter((e) => e.payload.round === round.round);
+      assert.deepEqual(
+        ((scored?.payload.scores ?? []) as { holderId: string; score: number }[]).map((s) => [
+          s.holderId,
+          s.score,
+        ]),
+        (await repos.contributions.forRound(taskId, round.round)).map((c) => [c.holderId, c.score]),
+      );
+    }
+    const lifeKinds = entries.map((e) => e.kind).filter((k) => /^(settlement|task)\./.test(k));
+    assert.deepEqual(lifeKinds, [
+      // fundTask in the set-up; negotiating and agreed were written past the market, unlogged.
+      "task.funded",
+      "task.bidding",
+      "task.training",
+      "task.settling",
+      "settlement.settling",
+      "settlement.planned",
+      "settlement.paid",
+      "settlement.refunded",
+      "task.settled",
+      "settlement.settled",
+    ]);
+    const [planned] = only("settlement.planned");
+    assert.equal(
+      ((planned?.payload.payouts ?? []) as { amount: string }[]).reduce(
+        (sum, p) => sum + BigInt(p.amount),
+        0n,
+      ),
+      paid,
+    );
+    assert.deepEqual((await log.verify()).problems, []);
+
+    // A duplicated last round-closed job and a repeated settle run log nothing new.
+    const count = (await log.entries()).length;
+    const redelivered = await processRoundClosed(
+      { taskId, round: 1, status: "aggregated", lastRound: true },
+      {
+        book: new RedisRoundBook(api.running.deps.redis, api.config.AGORA_QUEUE_PREFIX),
+        blobs: FileBlobStore.inDataDir(api.config.AGORA_DATA_DIR),
+        rounds: repos.rounds,
+        contributions: repos.contributions,
+        settle: api.running.deps.queues.get("settle"),
+        validationFor: () => validation,
+        audit: log,
+      },
+    );
+    assert.equal(redelivered.contributions?.scoredNow, false);
+    assert.equal((await runSettlement({ db }, taskId)).status, "settled");
+    assert.equal((await log.entries()).length, count, "appended once");
   });
 });

@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { Wallet } from "ethers";
 import pino from "pino";
 import { loadConfig } from "../../services/config/config.ts";
 import { connectSettlementRails } from "../../services/coordinator/settlement-rails.ts";
+import { serveChain } from "../../services/settlement/chain/chain-rpc-server.ts";
 import {
   type EmbeddedChain,
   startEmbeddedChain,
 } from "../../services/settlement/chain/embedded-chain.ts";
 import { type OpenDatabase, openDatabase } from "../../services/store/database.ts";
-import { serveChainOverHttp } from "../audit/rpc-bridge.ts";
 
 /** Hardhat's first development account: funded on the embedded chain, public knowledge. */
 const developmentKey = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
@@ -18,11 +19,11 @@ describe("the rails the coordinator settles on", () => {
   const logger = pino({ level: "silent" });
   let database: OpenDatabase;
   let chain: EmbeddedChain;
-  let rpc: Awaited<ReturnType<typeof serveChainOverHttp>>;
+  let rpc: Awaited<ReturnType<typeof serveChain>>;
   before(async () => {
     database = await openDatabase({});
     chain = await startEmbeddedChain();
-    rpc = await serveChainOverHttp(chain);
+    rpc = await serveChain(chain);
   });
   after(async () => {
     await rpc?.close();
@@ -70,6 +71,7 @@ describe("the rails the coordinator settles on", () => {
       assert.equal(full.settlement.chain?.escrow.address, escrowAddress);
       assert.equal(full.settlement.chain?.chainId, (await chain.provider.getNetwork()).chainId);
       assert.equal(full.settlement.chain?.fromBlock, 7);
+      assert.equal(full.chainAccount, new Wallet(developmentKey).address, "the coordinator's own");
     } finally {
       await full.close();
     }

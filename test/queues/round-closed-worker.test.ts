@@ -163,7 +163,7 @@ type Pipeline = Awaited<ReturnType<typeof startPipeline>>;
 async function archiveOf(repos: Repositories, taskId: string) {
   const rounds = await repos.rounds.listForTask(taskId);
   return {
-    rounds: rounds.map(({ openedAt: _openedAt, ...round }) => round),
+    rounds,
     updates: await Promise.all(rounds.map((r) => repos.rounds.onTimeUpdates(taskId, r.round))),
     contributions: (await repos.contributions.forTask(taskId)).map(
       ({ computedAt: _computedAt, ...row }) => row,
@@ -223,6 +223,11 @@ for (const backend of backends) {
         assert.equal(round.resultModelHash, result?.modelHash);
         assert.equal(round.accuracy, result?.accuracy);
         assert.equal(round.closedAt?.getTime(), result?.closedAt);
+        assert.equal(
+          round.openedAt.getTime(),
+          plan?.startedAt,
+          "opened when it started, not when archived",
+        );
         const updates = await repos.rounds.onTimeUpdates(taskId, round.round);
         const booked = await book.listUpdates({ taskId, round: round.round });
         assert.deepEqual(

@@ -4,8 +4,13 @@ import type { AddressInfo } from "node:net";
 import { after, afterEach, before, describe, it } from "node:test";
 import Stripe from "stripe";
 import { createMarketRepositories } from "../../services/market/market-repositories.ts";
-import { escrowAccount, holderPaidAccount } from "../../services/settlement/ledger/accounts.ts";
+import {
+  escrowAccount,
+  holderPaidAccount,
+  ownerRefundedAccount,
+} from "../../services/settlement/ledger/accounts.ts";
 import { payoutIdMetadataKey } from "../../services/settlement/rails/stripe/stripe-payouts.ts";
+import { refundRemainderByStripe } from "../../services/settlement/rails/stripe/stripe-refunds.ts";
 import {
   applyStripeEvent,
   verifyStripeWebhook,
@@ -33,6 +38,8 @@ const webhookSecret = "whsec_settle_test";
 class ResponseDroppingProxy {
   /** Transfer answers still to lose. */
   dropTransferResponses = 0;
+  /** Refund answers still to lose. */
+  dropRefundResponses = 0;
   #server: Server | undefined;
 
   async start(target: string): Promise<number> {
@@ -53,6 +60,15 @@ class ResponseDroppingProxy {
                 req.url === "/v1/transfers"
               ) {
                 this.dropTransferResponses -= 1;
+                req.socket.destroy();
+                return;
+              }
+              if (
+                this.dropRefundResponses > 0 &&
+                req.method === "POST" &&
+                req.url === "/v1/refunds"
+              ) {
+                this.dropRefundResponses -= 1;
                 req.socket.destroy();
                 return;
               }
@@ -129,7 +145,7 @@ for (const backend of backends) {
         { holder: stripeHolder(), price: 10_000n, scores: [0.3] },
         { holder: stripeHolder(), price: 10_000n, scores: [0] },
       ]);
-      return { task: await repos.tasks.get(draft.id), holders };
+      return { task: await repos.tasks.get(draft.id), holders, paymentIntentId };
     }
 
     const transfersOf = (taskId: string) =>
@@ -137,7 +153,11 @@ for (const backend of backends) {
 
     it("pays by Connect transfers keyed by payout id, reconciles, and settles", async () => {
       const repos = createMarketRepositories(database.db);
-      const { task, holders } = await trainedStripeTask(50_000n);
+      const { task, holders, paymentIntentId } = await trainedStripeTask(50_000n);
+      const ownerBefore = await repos.ledger.balance(
+        ownerRefundedAccount(task.ownerAddress),
+        "USD",
+      );
       await settle.enqueue(task.id);
       assert.equal(await settle.waitFor(task.id, ["completed", "failed"]), "completed");
 
@@ -174,13 +194,114 @@ for (const backend of backends) {
       });
       const ledger = repos.ledger;
       assert.equal(await ledger.balance(holderPaidAccount(holders[0] ?? ""), "USD"), 23_333n);
-      // The unspent 10,000 stays booked as owed to the owner.
-      assert.equal(await ledger.balance(escrowAccount(task.id), "USD"), -10_000n);
+      // The unspent 10,000 goes back to the owner's payment, and the escrow is discharged.
+      const refunds = fake.refunds.filter((r) => r.payment_intent === paymentIntentId);
+      assert.deepEqual(
+        refunds.map((r) => [
+          r.amount,
+          r.status,
+          (r.metadata as Record<string, string>).agora_task_id,
+        ]),
+        [[10_000, "succeeded", task.id]],
+      );
+      assert.deepEqual(run?.state.refund, {
+        id: refunds[0]?.id,
+        paymentIntent: paymentIntentId,
+        amount: "10000",
+      });
+      assert.equal(
+        (await ledger.balance(ownerRefundedAccount(task.ownerAddress), "USD")) - ownerBefore,
+        10_000n,
+      );
+      assert.equal(await ledger.balance(escrowAccount(task.id), "USD"), 0n);
+    });
+
+    it("refunds the remainder once, though the answer to the refund is lost and the step runs again", async () => {
+      const repos = createMarketRepositories(database.db);
+      const { task, paymentIntentId } = await trainedStripeTask(45_000n);
+      const refundCalls = () => fake.requests.filter((r) => r === "POST /v1/refunds").length;
+      const before = refundCalls();
+      // Stripe makes the refund; this process never hears of it and the attempt dies. The SDK
+      // resends once on a dropped connection (same idempotency key), so lose both answers.
+      proxy.dropRefundResponses = 2;
+      await settle.enqueue(task.id, { attempts: 2 });
+      assert.equal(await settle.waitFor(task.id, ["completed", "failed"]), "completed");
+      const run = await new SettlementRunsRepository(database.db).find(task.id);
+      assert.deepEqual([run?.attempts, run?.step, run?.lastError], [2, "settled", null]);
+      assert.equal(refundCalls() - before, 2, "the dying attempt's send and the SDK's resend");
+      assert.ok(
+        fake.requests.lastIndexOf("GET /v1/refunds") >
+          fake.requests.lastIndexOf("POST /v1/refunds"),
+        "the retry read the PaymentIntent's refunds, found its own, and sent no new request",
+      );
+      const refunds = fake.refunds.filter((r) => r.payment_intent === paymentIntentId);
+      assert.equal(refunds.length, 1);
+      const paid = (await repos.payouts.listForTask(task.id)).reduce(
+        (sum, p) => sum + p.amount,
+        0n,
+      );
+      assert.equal(BigInt(refunds[0]?.amount as number), 45_000n - paid);
+      const booked = (await journalOf(database.db, task.id)).filter((e) => e.kind === "refund");
+      assert.deepEqual(
+        booked.map((e) => e.reference),
+        [refunds[0]?.id],
+      );
+      assert.equal(await repos.ledger.balance(escrowAccount(task.id), "USD"), 0n);
+
+      // Dying after the booking and before the checkpoint: the step runs once more, moves nothing.
+      const again = await refundRemainderByStripe(
+        { stripe, db: database.db },
+        task,
+        45_000n - paid,
+      );
+      assert.deepEqual([again?.refundId, again?.createdNow], [refunds[0]?.id, false]);
+      assert.equal(refundCalls() - before, 2);
+      assert.equal(
+        (await journalOf(database.db, task.id)).filter((e) => e.kind === "refund").length,
+        1,
+      );
+    });
+
+    it("speaks Stripe's refund protocol: key replay, list by PaymentIntent, no refund above what was paid", async () => {
+      const { paymentIntentId } = await trainedStripeTask(8_000n);
+      const params = { payment_intent: paymentIntentId, amount: 3_000 };
+      const first = await stripe.refunds.create(params, { idempotencyKey: `k-${paymentIntentId}` });
+      const replay = await stripe.refunds.create(params, {
+        idempotencyKey: `k-${paymentIntentId}`,
+      });
+      assert.equal(replay.id, first.id, "the key replays the first refund");
+      assert.equal(first.object, "refund");
+      assert.equal(first.payment_intent, paymentIntentId);
+      await assert.rejects(
+        stripe.refunds.create({ payment_intent: paymentIntentId, amount: 5_001 }),
+        (error: Stripe.errors.StripeError) =>
+          error.type === "StripeInvalidRequestError" &&
+          error.code === "amount_too_large" &&
+          /greater than unrefunded amount on charge \(5000 usd\)/.test(error.message),
+      );
+      const rest = await stripe.refunds.create({ payment_intent: paymentIntentId });
+      assert.equal(rest.amount, 5_000, "the default is everything still refundable");
+      const listed = [];
+      for await (const refund of stripe.refunds.list({
+        payment_intent: paymentIntentId,
+        limit: 1,
+      })) {
+        listed.push(refund.id);
+      }
+      assert.deepEqual(listed, [rest.id, first.id], "newest first, across pages");
+      await assert.rejects(
+        stripe.refunds.create({ payment_intent: "pi_missing", amount: 1 }),
+        (error: Stripe.errors.StripeError) => error.code === "resource_missing",
+      );
     });
 
     it("resumes after a crash between 'transfer sent' and 'ledger written' without paying twice", async () => {
       const repos = createMarketRepositories(database.db);
       const { task } = await trainedStripeTask(40_000n);
+      const ownerBefore = await repos.ledger.balance(
+        ownerRefundedAccount(task.ownerAddress),
+        "USD",
+      );
       // The SDK resends once on a dropped connection (same idempotency key), so lose both answers.
       proxy.dropTransferResponses = 2;
       await settle.enqueue(task.id, { attempts: 2 });
@@ -211,7 +332,11 @@ for (const backend of backends) {
         transfers.map((t) => t.id).sort(),
       );
       const paid = payouts.reduce((sum, p) => sum + p.amount, 0n);
-      assert.equal(await repos.ledger.balance(escrowAccount(task.id), "USD"), -(40_000n - paid));
+      assert.equal(
+        (await repos.ledger.balance(ownerRefundedAccount(task.ownerAddress), "USD")) - ownerBefore,
+        40_000n - paid,
+      );
+      assert.equal(await repos.ledger.balance(escrowAccount(task.id), "USD"), 0n);
     });
   });
 }

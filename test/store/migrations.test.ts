@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { sql } from "kysely";
+import pg from "pg";
 import { openDatabase } from "../../services/store/database.ts";
 import { migrateToLatest, migrations } from "../../services/store/migrate.ts";
 import { databaseBackends, dropSchema, type TestDatabase } from "../support/databases.ts";
@@ -75,6 +76,38 @@ describe("migrations racing on one PostgreSQL schema", { skip: postgres?.skip ??
     } finally {
       await Promise.all(handles.map((handle) => handle.close()));
       await dropSchema(url, schema);
+    }
+  });
+
+  it("migrates while other deployments' schemas are dropped around it", async () => {
+    // Kysely's check for its bookkeeping tables scans every schema on the
+    // server; one dropped mid-scan used to fail an unrelated migration.
+    const url = testPostgresUrl();
+    const churner = new pg.Client({ connectionString: url });
+    await churner.connect();
+    let churning = true;
+    const churn = (async () => {
+      while (churning) {
+        const other = uniqueName("agora_churn");
+        await churner.query(`create schema "${other}"; create table "${other}".t (id serial)`);
+        await churner.query(`drop schema "${other}" cascade`);
+      }
+    })();
+    const schemas = Array.from({ length: 6 }, () => uniqueName("agora_migrate"));
+    try {
+      for (const schema of schemas) {
+        const handle = await openDatabase({ url, schema, maxConnections: 1 });
+        try {
+          assert.deepEqual(await migrateToLatest(handle.db), Object.keys(migrations));
+        } finally {
+          await handle.close();
+        }
+      }
+    } finally {
+      churning = false;
+      await churn;
+      await churner.end();
+      for (const schema of schemas) await dropSchema(url, schema);
     }
   });
 });

@@ -21,6 +21,8 @@ interface StoredResponse {
 export class FakeStripeServer {
   readonly paymentIntents = new Map<string, StripeObject>();
   readonly transfers: StripeObject[] = [];
+  /** Refunds, oldest first. */
+  readonly refunds: StripeObject[] = [];
   readonly accounts = new Set<string>();
   /** Requests seen, as `METHOD /path`. */
   readonly requests: string[] = [];
@@ -60,6 +62,7 @@ export class FakeStripeServer {
     if (!intent) throw new Error(`no PaymentIntent ${id}`);
     intent.status = "succeeded";
     intent.amount_received = intent.amount;
+    intent.latest_charge = `ch_${randomBytes(12).toString("hex")}`;
     return {
       id: `evt_${randomBytes(12).toString("hex")}`,
       object: "event",
@@ -186,20 +189,25 @@ export class FakeStripeServer {
     }
     if (method === "GET" && url.pathname === "/v1/transfers") {
       const group = url.searchParams.get("transfer_group");
-      const limit = Number(url.searchParams.get("limit") ?? 10);
-      const after = url.searchParams.get("starting_after");
-      let data = [...this.transfers]
-        .reverse()
-        .filter((t) => group === null || t.transfer_group === group);
-      if (after) data = data.slice(data.findIndex((t) => t.id === after) + 1);
       return {
         status: 200,
-        body: {
-          object: "list",
-          url: "/v1/transfers",
-          has_more: data.length > limit,
-          data: data.slice(0, limit),
-        },
+        body: listPage(
+          "/v1/transfers",
+          [...this.transfers].reverse().filter((t) => group === null || t.transfer_group === group),
+          url,
+        ),
+      };
+    }
+    if (method === "POST" && url.pathname === "/v1/refunds") return this.#createRefund(params);
+    if (method === "GET" && url.pathname === "/v1/refunds") {
+      const intent = url.searchParams.get("payment_intent");
+      return {
+        status: 200,
+        body: listPage(
+          "/v1/refunds",
+          [...this.refunds].reverse().filter((r) => intent === null || r.payment_intent === intent),
+          url,
+        ),
       };
     }
     return {
@@ -211,6 +219,90 @@ export class FakeStripeServer {
     };
   }
 
+  /**
+   * Refunds part or all of a succeeded PaymentIntent's charge, as Stripe
+   * does: `amount` defaults to what is still refundable, and more than that
+   * is refused with `amount_too_large`.
+   */
+  #createRefund(params: Record<string, unknown>): { status: number; body: unknown } {
+    if (typeof params.payment_intent !== "string") {
+      return {
+        status: 400,
+        body: apiError(
+          "invalid_request_error",
+          "One of the following params should be provided for this request: payment_intent or charge.",
+          "payment_intent",
+          "parameter_missing",
+        ),
+      };
+    }
+    const intent = this.paymentIntents.get(params.payment_intent);
+    if (!intent) {
+      return {
+        status: 400,
+        body: apiError(
+          "invalid_request_error",
+          `No such payment_intent: '${params.payment_intent}'`,
+          "payment_intent",
+          "resource_missing",
+        ),
+      };
+    }
+    if (intent.status !== "succeeded") {
+      return {
+        status: 400,
+        body: apiError(
+          "invalid_request_error",
+          `This PaymentIntent (${intent.id}) does not have a successful charge to refund.`,
+          "payment_intent",
+          "charge_not_refundable",
+        ),
+      };
+    }
+    const refunded = this.refunds
+      .filter((r) => r.payment_intent === intent.id && r.status === "succeeded")
+      .reduce((sum, r) => sum + Number(r.amount), 0);
+    const refundable = Number(intent.amount_received) - refunded;
+    const amount = params.amount === undefined ? refundable : Number(params.amount);
+    if (!Number.isInteger(amount) || amount < 1) {
+      return {
+        status: 400,
+        body: apiError("invalid_request_error", "Invalid positive integer", "amount"),
+      };
+    }
+    if (amount > refundable) {
+      const currency = String(intent.currency);
+      return {
+        status: 400,
+        body: apiError(
+          "invalid_request_error",
+          `Refund amount (${amount} ${currency}) is greater than unrefunded amount on charge (${refundable} ${currency})`,
+          "amount",
+          "amount_too_large",
+        ),
+      };
+    }
+    const refund: StripeObject = {
+      id: `re_${randomBytes(12).toString("hex")}`,
+      object: "refund",
+      amount,
+      balance_transaction: `txn_${randomBytes(12).toString("hex")}`,
+      charge: intent.latest_charge ?? null,
+      created: Math.floor(Date.now() / 1000),
+      currency: intent.currency,
+      destination_details: null,
+      metadata: params.metadata ?? {},
+      payment_intent: intent.id,
+      reason: params.reason ?? null,
+      receipt_number: null,
+      source_transfer_reversal: null,
+      status: "succeeded",
+      transfer_reversal: null,
+    };
+    this.refunds.push(refund);
+    return { status: 200, body: refund };
+  }
+
   #send(res: ServerResponse, status: number, body: unknown): void {
     res.writeHead(status, {
       "content-type": "application/json",
@@ -218,6 +310,16 @@ export class FakeStripeServer {
     });
     res.end(JSON.stringify(body));
   }
+}
+
+/** One page of a list, newest first, honouring `limit` and `starting_after` as Stripe does. */
+function listPage(path: string, newestFirst: StripeObject[], url: URL) {
+  const limit = Number(url.searchParams.get("limit") ?? 10);
+  const after = url.searchParams.get("starting_after");
+  const data = after
+    ? newestFirst.slice(newestFirst.findIndex((item) => item.id === after) + 1)
+    : newestFirst;
+  return { object: "list", url: path, has_more: data.length > limit, data: data.slice(0, limit) };
 }
 
 const apiError = (type: string, message: string, param?: string, code?: string) => ({

@@ -24,6 +24,8 @@ const payoutLineSchema = z.object({
   externalRef: z.string().nullable(),
   standing: z.string().nullable(),
   contribution: z.number().nullable(),
+  /** On sandbox lines only (a chain task's fiat holder may be paid on paper): not real money. */
+  label: z.string().optional(),
 });
 
 const payoutTableSchema = z.object({
@@ -42,6 +44,11 @@ const payoutTableSchema = z.object({
     .nullable(),
   reportHash: z.string().nullable(),
   root: hex32.nullable(),
+  /**
+   * On a chain task with fiat-rail holders: the coordinator's leaf carrying their sum, which it
+   * claims and pays out on each holder's rail.
+   */
+  offRamp: z.object({ leafIndex: z.number(), account: z.string(), amount: decimal }).nullable(),
   payouts: z.array(payoutLineSchema),
 });
 
@@ -67,6 +74,19 @@ interface ReportLine {
 function reportLinesOf(state: Record<string, unknown> | undefined): Map<string, ReportLine> {
   const report = state?.report as { lines?: ReportLine[] } | undefined;
   return new Map((report?.lines ?? []).map((line) => [line.holderId, line]));
+}
+
+/** The off-ramp leaf settlement committed, if any (see `chainLeavesOf`). */
+function offRampOf(state: Record<string, unknown> | undefined) {
+  const leaf = state?.offRamp as { index?: unknown; account?: unknown; amount?: unknown } | null;
+  if (
+    typeof leaf?.index !== "number" ||
+    typeof leaf.account !== "string" ||
+    typeof leaf.amount !== "string"
+  ) {
+    return null;
+  }
+  return { leafIndex: leaf.index, account: leaf.account, amount: leaf.amount };
 }
 
 export const payoutRoutes = [
@@ -103,6 +123,7 @@ export const payoutRoutes = [
           : null,
         reportHash: typeof run?.state.reportHash === "string" ? run.state.reportHash : null,
         root: tree?.root ?? null,
+        offRamp: offRampOf(run?.state),
         payouts: payouts.map((payout) => ({
           id: payout.id,
           holderId: payout.holderId,
@@ -116,6 +137,7 @@ export const payoutRoutes = [
           externalRef: payout.externalRef,
           standing: lines.get(payout.holderId)?.standing ?? null,
           contribution: lines.get(payout.holderId)?.contribution ?? null,
+          ...(payout.rail === "sandbox" && { label: sandboxLabel }),
         })),
       };
       return { status: 200, body };

@@ -6,7 +6,6 @@ import {
   signedAgreementSchema,
 } from "../../market/agreements/sign-agreement.ts";
 import { negotiateTask } from "../../market/negotiation/negotiate-task.ts";
-import { transitionTask } from "../../market/task-state-machine.ts";
 import { fundTask } from "../../market/tasks/fund-task.ts";
 import {
   ownedTask,
@@ -14,6 +13,7 @@ import {
   postTask,
   postTaskSchema,
 } from "../../market/tasks/post-task.ts";
+import { recordedTransition } from "../../market/tasks/recorded-transition.ts";
 import type { TaskStatus } from "../../store/schema.ts";
 import { defineRoute } from "../route.ts";
 import { looseObject, taskIdParam, taskSchema, taskView } from "./market-views.ts";
@@ -47,7 +47,7 @@ export const taskRoutes = [
     responses: { 201: { description: "The task, in draft", schema: taskSchema } },
     handle: async ({ body, session, deps }) => ({
       status: 201,
-      body: taskView(await postTask(deps.market.repos.tasks, session?.address ?? "", body)),
+      body: taskView(await postTask(deps.market.repos, session?.address ?? "", body)),
     }),
   }),
   defineRoute<undefined, { status: TaskStatus }>({
@@ -114,7 +114,9 @@ export const taskRoutes = [
       );
       return {
         status: 200,
-        body: taskView(await transitionTask(deps.market.repos.tasks, task, "cancelled")),
+        body: taskView(
+          await recordedTransition(deps.market.repos, task, "cancelled", session?.address ?? ""),
+        ),
       };
     },
   }),

@@ -1,30 +1,51 @@
 import { type CheckResult, checkResult, type Finding, skippedCheck } from "./audit-findings.ts";
-import type { AuditInputs } from "./audit-inputs.ts";
+import { type AuditInputs, payoutMethodOf } from "./audit-inputs.ts";
+import { recomputedFlags } from "./recomputed-flags.ts";
 
 /**
- * Free riders: holders whose task-level contribution is zero or negative (their updates did not
- * improve the model, or they sent none). Such a holder paid any bonus fails the audit, and so
- * does any holder paid at all without a single on-time update: money for training that never
- * happened.
+ * Free riders and attackers. A free rider is a holder whose task-level contribution is zero or
+ * negative (its updates did not improve the model, or it sent none) or whom a round's standing
+ * flags as one (it sent the global model back, or a copy); an attacker is one a round flags so
+ * (its update was rejected as an outlier by the robust rule, or clearly harmed the model).
+ * Fails: a free rider paid any bonus, an attacker paid anything, any holder paid without a single
+ * on-time update, and a round whose stored flags do not follow from its stored evidence and
+ * scores under the stored thresholds (the flags are recomputed here, not trusted).
  */
 export function checkFreeRiders(
   inputs: AuditInputs,
   totals: ReadonlyMap<string, number>,
+  method: string | undefined = payoutMethodOf(inputs.contributions),
 ): CheckResult {
   if (inputs.payouts.length === 0) return skippedCheck("free-riders", "no payout table is stored");
   const findings: Finding[] = [];
+  const flagged = recomputedFlags(
+    inputs.contributions.filter((row) => row.method === method),
+    findings,
+  );
   const trained = new Set(inputs.updates.map((update) => update.holderId));
   const freeRiders: string[] = [];
+  const attackers: string[] = [];
   for (const line of inputs.payouts) {
     const contribution = totals.get(line.holderId) ?? 0;
-    if (contribution <= 0) {
+    const flags = flagged.get(line.holderId) ?? new Set<string>();
+    if (flags.has("attacker")) {
+      attackers.push(line.holderId);
+      if (line.amount > 0n) {
+        findings.push({
+          severity: "fail",
+          code: "attacker_paid",
+          holderId: line.holderId,
+          message: `flagged as an attacker yet is paid ${line.amount}`,
+        });
+      }
+    } else if (contribution <= 0 || flags.has("free_rider")) {
       freeRiders.push(line.holderId);
       if (line.bonus > 0n) {
         findings.push({
           severity: "fail",
           code: "free_rider_bonus",
           holderId: line.holderId,
-          message: `contributed ${contribution} yet is paid a bonus of ${line.bonus}`,
+          message: `contributed ${contribution}${flags.has("free_rider") ? " and is flagged a free rider" : ""} yet is paid a bonus of ${line.bonus}`,
         });
       }
     }
@@ -39,8 +60,8 @@ export function checkFreeRiders(
   }
   return checkResult(
     "free-riders",
-    `${freeRiders.length} holder(s) with no positive contribution`,
+    `${freeRiders.length} free rider(s), ${attackers.length} attacker(s)`,
     findings,
-    { freeRiders },
+    { freeRiders, attackers },
   );
 }

@@ -1,4 +1,5 @@
 import { AgoraError } from "../../errors/agora-error.ts";
+import { chainLeavesOf, type LeafSource } from "../../settlement/merkle/chain-leaves.ts";
 import { buildPayoutTree } from "../../settlement/merkle/payout-tree.ts";
 import {
   defaultPayoutRule,
@@ -6,24 +7,29 @@ import {
   type PayoutRule,
   planPayouts,
 } from "../../settlement/payouts/payout-plan.ts";
-import type { PayoutRecord } from "../../store/repositories/payouts-repository.ts";
 import { type CheckResult, checkResult, type Finding } from "./audit-findings.ts";
-import type { AuditInputs } from "./audit-inputs.ts";
+import { type AuditInputs, payoutMethodOf } from "./audit-inputs.ts";
+import { recomputedFlags } from "./recomputed-flags.ts";
 
 /** What the escrow holds for the task, when it settles on chain. */
 export interface CommittedPayouts {
   root: string;
   total: bigint;
+  /** Who the off-ramp leaf of fiat-rail holders pays: the escrow task's coordinator. */
+  offRampAccount?: string;
 }
 
 /**
- * The standing the auditor gives a holder: a positive task-level contribution makes a
- * contributor, anything else a free rider. Attackers are not told apart from the rows (the
- * robust aggregation's exclusions are not stored yet), so they are audited as free riders: both
- * get no bonus, and under the default rule neither gets the base.
+ * The standing the auditor gives a holder, as settlement decides it: flagged an attacker in any
+ * round (flags recomputed from each round's stored evidence) makes an attacker; flagged a free
+ * rider, or a task-level contribution of zero or less, a free rider; anything else a contributor.
  */
-export const standingOf = (contribution: number) =>
-  contribution > 0 ? ("contributor" as const) : ("free_rider" as const);
+export const standingOf = (contribution: number, flags: ReadonlySet<string> = new Set()) =>
+  flags.has("attacker")
+    ? ("attacker" as const)
+    : flags.has("free_rider") || contribution <= 0
+      ? ("free_rider" as const)
+      : ("contributor" as const);
 
 /** The payout rule of the agreements: `freeRiderBase: "pay"` only if every agreement says so. */
 export function payoutRuleOf(agreements: AuditInputs["agreements"]): PayoutRule {
@@ -34,15 +40,19 @@ export function payoutRuleOf(agreements: AuditInputs["agreements"]): PayoutRule 
 /**
  * Rebuilds the payout table from the stored contributions and agreements with the planner,
  * compares it line by line with the stored table, then builds the Merkle root of both and compares
- * them with the root committed on chain.
+ * them with the root committed on chain. On a chain task with fiat-rail holders both trees end in
+ * the off-ramp leaf: their sum, paid to the escrow task's coordinator.
  */
 export function checkPayouts(
   inputs: AuditInputs,
   totals: ReadonlyMap<string, number>,
   committed: CommittedPayouts | null,
+  method: string | undefined = payoutMethodOf(inputs.contributions),
 ): { result: CheckResult; plan: PayoutPlan | null } {
   const findings: Finding[] = [];
   const metrics: Record<string, unknown> = {};
+  // Flag mismatches are the free-rider check's findings; here only the standings count.
+  const flags = recomputedFlags(inputs.contributions.filter((row) => row.method === method));
   let plan: PayoutPlan | null = null;
   try {
     plan = planPayouts({
@@ -53,7 +63,7 @@ export function checkPayouts(
           holderId: agreement.holderId,
           basePrice: agreement.price,
           contribution,
-          standing: standingOf(contribution),
+          standing: standingOf(contribution, flags.get(agreement.holderId)),
         };
       }),
       rule: payoutRuleOf(inputs.agreements),
@@ -110,7 +120,7 @@ export function checkPayouts(
   if (committed !== null) {
     metrics.committedRoot = committed.root;
     metrics.committedTotal = committed.total;
-    const storedTree = treeOf(leafRows(inputs.payouts), findings, "stored");
+    const storedTree = treeOf(inputs.payouts, committed.offRampAccount, findings, "stored");
     if (storedTree !== undefined) {
       metrics.storedRoot = storedTree.root;
       if (!sameHash(storedTree.root, committed.root)) {
@@ -122,7 +132,12 @@ export function checkPayouts(
       }
     }
     if (plan !== null) {
-      const rebuiltTree = treeOf(rebuiltLeafRows(plan, inputs), findings, "rebuilt");
+      const rebuiltTree = treeOf(
+        rebuiltLines(plan, inputs),
+        committed.offRampAccount,
+        findings,
+        "rebuilt",
+      );
       if (rebuiltTree !== undefined) {
         metrics.rebuiltRoot = rebuiltTree.root;
         if (!sameHash(rebuiltTree.root, committed.root)) {
@@ -150,55 +165,44 @@ export function checkPayouts(
   return { result: checkResult("payouts", summary, findings, metrics), plan };
 }
 
-/** Leaves of the stored table: paid lines in leaf order; leaf i must carry index i to be claimable. */
-function leafRows(payouts: readonly PayoutRecord[]): PayoutRecord[] {
-  return payouts.filter((line) => line.amount > 0n).sort((a, b) => a.leafIndex - b.leafIndex);
+/**
+ * The rebuilt table's lines, laid out like the stored one (same accounts, rails and positions) so
+ * that equal amounts give an equal root; holders the stored table lacks go last, on their
+ * registered rail and payout account.
+ */
+function rebuiltLines(plan: PayoutPlan, inputs: AuditInputs): LeafSource[] {
+  const stored = new Map(inputs.payouts.map((line) => [line.holderId, line]));
+  return plan.lines.map((line) => {
+    const saved = stored.get(line.holderId);
+    const holder = inputs.holders.get(line.holderId);
+    return {
+      holderId: line.holderId,
+      leafIndex: saved?.leafIndex ?? Number.MAX_SAFE_INTEGER,
+      rail: saved?.rail ?? holder?.payoutRail ?? inputs.task.rail,
+      account: saved?.account ?? holder?.payoutAccount ?? "",
+      amount: line.amount,
+    };
+  });
 }
 
 /**
- * The rebuilt table's leaves, laid out like the stored one (same accounts, same order) so that
- * equal amounts give an equal root; holders the stored table lacks go last, paid to their
- * registered payout account.
+ * The Merkle tree of a table's lines, laid out as settlement commits it (`chainLeavesOf`): one
+ * leaf per paid chain line at its own index, then the off-ramp leaf with the fiat lines' sum.
  */
-function rebuiltLeafRows(plan: PayoutPlan, inputs: AuditInputs): PayoutRecord[] {
-  const stored = new Map(inputs.payouts.map((line) => [line.holderId, line]));
-  return plan.lines
-    .filter((line) => line.amount > 0n)
-    .map((line) => {
-      const saved = stored.get(line.holderId);
-      return {
-        id: saved?.id ?? line.holderId,
-        taskId: inputs.task.id,
-        holderId: line.holderId,
-        leafIndex: saved?.leafIndex ?? Number.MAX_SAFE_INTEGER,
-        rail: saved?.rail ?? inputs.task.rail,
-        account: saved?.account ?? inputs.holders.get(line.holderId)?.payoutAccount ?? "",
-        base: line.base,
-        bonus: line.bonus,
-        amount: line.amount,
-        status: "planned" as const,
-        externalRef: null,
-      };
-    })
-    .sort((a, b) => a.leafIndex - b.leafIndex || a.holderId.localeCompare(b.holderId));
-}
-
-function treeOf(rows: readonly PayoutRecord[], findings: Finding[], which: string) {
-  const misplaced = rows.findIndex((row, position) => row.leafIndex !== position);
-  if (which === "stored" && misplaced >= 0) {
-    findings.push({
-      severity: "fail",
-      code: "leaf_index_gap",
-      holderId: rows[misplaced]?.holderId,
-      message: `paid line ${misplaced} carries leaf index ${rows[misplaced]?.leafIndex}: its claim could never verify`,
-    });
-  }
+function treeOf(
+  lines: readonly LeafSource[],
+  offRampAccount: string | undefined,
+  findings: Finding[],
+  which: string,
+) {
   try {
-    return buildPayoutTree(rows.map((row) => ({ account: row.account, amount: row.amount })));
+    const { leaves } = chainLeavesOf(lines, offRampAccount);
+    return buildPayoutTree(leaves);
   } catch (error) {
+    const misplaced = error instanceof AgoraError && error.message.includes("numbered");
     findings.push({
       severity: "fail",
-      code: `${which}_table_invalid`,
+      code: misplaced && which === "stored" ? "leaf_index_gap" : `${which}_table_invalid`,
       message: `the ${which} payout table cannot form a payout tree: ${describe(error)}`,
     });
     return undefined;

@@ -1,7 +1,9 @@
 import { getAddress } from "ethers";
 import type { Kysely } from "kysely";
 import type { EscrowClient } from "../../settlement/chain/escrow-client.ts";
+import { escrowTaskIdOf } from "../../settlement/chain/escrow-task-terms.ts";
 import type { EscrowTask } from "../../settlement/chain/escrow-types.ts";
+import type { TaskRecord } from "../../store/repositories/tasks-repository.ts";
 import type { Database } from "../../store/schema.ts";
 import { canonicalJson } from "../canonical-json.ts";
 import type { AuditedChainState, AuditReport, AuditVerdict } from "../report/audit-report.ts";
@@ -44,14 +46,22 @@ export async function runAudit(taskId: string, deps: AuditorDependencies): Promi
   const method = payoutMethodOf(inputs.contributions, deps.method);
   const totals = contributionTotals(inputs.contributions, method);
   const unavailable: string[] = [];
-  const chain = await readChainState(inputs.task.chainTaskId, deps.escrow, unavailable);
+  const chainTaskId = await escrowTaskOf(inputs.task, deps.escrow, unavailable);
+  const chain = await readChainState(chainTaskId, deps.escrow, unavailable);
   if (inputs.task.rail === "chain" && chain === null && unavailable.length === 0) {
     unavailable.push("the task settles on chain but no escrow was given to read its commitment");
   }
   const payouts = checkPayouts(
     inputs,
     totals,
-    chain === null ? null : { root: chain.committedRoot, total: BigInt(chain.committedTotal) },
+    chain === null
+      ? null
+      : {
+          root: chain.committedRoot,
+          total: BigInt(chain.committedTotal),
+          offRampAccount: chain.coordinator,
+        },
+    method,
   );
   const checks: CheckResult[] = [
     await checkContributions(inputs.contributions, deps.recompute, deps.tolerance),
@@ -59,7 +69,7 @@ export async function runAudit(taskId: string, deps: AuditorDependencies): Promi
     checkPrivacy(inputs),
     checkSelectionBias(inputs),
     checkFairness(inputs, totals),
-    checkFreeRiders(inputs, totals),
+    checkFreeRiders(inputs, totals, method),
   ];
   if (inputs.payouts.length === 0) {
     checks[1] = checkResult("payouts", "no payout table is stored: nothing to audit yet", [
@@ -106,6 +116,31 @@ function conclude(
   return { verdict: "attest", reasons: [] };
 }
 
+/**
+ * The escrow task to audit: the id the task's row records, else the one the escrow itself finds
+ * by (owner, terms hash), as settlement does (a task funded through the API does not record it).
+ */
+async function escrowTaskOf(
+  task: TaskRecord,
+  escrow: AuditorDependencies["escrow"],
+  unavailable: string[],
+): Promise<string | null> {
+  if (task.chainTaskId !== null || task.rail !== "chain" || escrow === undefined) {
+    return task.chainTaskId;
+  }
+  try {
+    const id = await escrowTaskIdOf(escrow.client, task);
+    if (id !== 0n) return id.toString();
+    unavailable.push(`the escrow holds no task of owner ${task.ownerAddress} for ${task.id}`);
+    return null;
+  } catch (error) {
+    unavailable.push(
+      `the escrow could not be read: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return null;
+  }
+}
+
 async function readChainState(
   chainTaskId: string | null,
   escrow: AuditorDependencies["escrow"],
@@ -133,6 +168,7 @@ async function readChainState(
     status: task.status,
     committedRoot: task.payoutRoot.toLowerCase(),
     committedTotal: task.committedTotal.toString(),
+    coordinator: getAddress(task.coordinator),
     commitNumber: task.commitNumber,
     challengeEndsAt: task.challengeEndsAt,
   };

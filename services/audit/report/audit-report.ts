@@ -13,6 +13,8 @@ export interface AuditedChainState {
   committedRoot: string;
   /** Minor units, decimal. */
   committedTotal: string;
+  /** The escrow task's coordinator: the off-ramp leaf of fiat-rail holders pays it. */
+  coordinator: string;
   commitNumber: number;
   challengeEndsAt: number;
 }

@@ -1,4 +1,4 @@
-import type { BlobStore } from "./blob-store.ts";
+import type { BlobStore, PutOptions } from "./blob-store.ts";
 
 export interface CachedBlobStoreOptions {
   /**
@@ -29,8 +29,8 @@ export class CachedBlobStore implements BlobStore {
   }
 
   /** Writes through without caching: a holder never reads its own update back. */
-  put(bytes: Uint8Array): Promise<string> {
-    return this.#inner.put(bytes);
+  put(bytes: Uint8Array, options?: PutOptions): Promise<string> {
+    return this.#inner.put(bytes, options);
   }
 
   async get(hash: string): Promise<Uint8Array> {

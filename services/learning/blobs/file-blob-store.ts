@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { AgoraError } from "../../errors/agora-error.ts";
 import { sha256Hex } from "../weights/flat-weights.ts";
-import type { BlobStore } from "./blob-store.ts";
+import type { BlobStore, PutOptions } from "./blob-store.ts";
 import { FileBlobThreads } from "./file-blob-threads.ts";
 
 export interface FileBlobStoreOptions {
@@ -59,8 +59,10 @@ export class FileBlobStore implements BlobStore {
    * makes `stat` throw, which costs more than it saves, and renaming the same
    * bytes over an existing blob changes nothing a reader can see.
    */
-  async put(bytes: Uint8Array): Promise<string> {
-    if (this.#threads !== undefined) return this.#threads.put(this.root, bytes);
+  async put(bytes: Uint8Array, options: PutOptions = {}): Promise<string> {
+    if (this.#threads !== undefined) {
+      return this.#threads.put(this.root, bytes, options.handOver === true);
+    }
     const hash = sha256Hex(bytes);
     const path = this.#path(hash);
     const dir = join(this.root, hash.slice(0, 2));

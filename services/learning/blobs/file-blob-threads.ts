@@ -14,7 +14,7 @@ type Request = BlobRequest extends infer R
  * SHA-256 over megabytes of weights (twice per update: the holder names it,
  * the aggregator verifies it) and the file calls around it leave the event
  * loop free for the queues. Bytes cross by transfer, not by copy; a put
- * copies once first, because the caller keeps its array.
+ * copies once first, unless the caller hands its array over.
  *
  * A thread keeps the process alive only while it has work, so a finished
  * script exits as it would without them.
@@ -37,9 +37,10 @@ export class FileBlobThreads {
     }
   }
 
-  async put(root: string, bytes: Uint8Array): Promise<string> {
-    const copy = bytes.slice().buffer;
-    const reply = await this.#ask({ op: "put", root, bytes: copy }, [copy]);
+  /** `handOver`: the caller gave up `bytes`, so a buffer they fill whole moves without a copy. */
+  async put(root: string, bytes: Uint8Array, handOver = false): Promise<string> {
+    const moved = handOver && ownsWholeBuffer(bytes) ? bytes.buffer : bytes.slice().buffer;
+    const reply = await this.#ask({ op: "put", root, bytes: moved }, [moved]);
     if ("hash" in reply) return reply.hash;
     throw toError(reply as BlobFailure);
   }
@@ -80,6 +81,19 @@ export class FileBlobThreads {
     for (const pending of this.#pending.values()) pending.reject(error);
     this.#pending.clear();
   }
+}
+
+/**
+ * Whether moving `bytes.buffer` moves exactly these bytes: a view into a
+ * larger buffer (Node's pooled Buffers among them) would take its
+ * neighbours along, and a shared buffer cannot be moved at all.
+ */
+function ownsWholeBuffer(bytes: Uint8Array): bytes is Uint8Array<ArrayBuffer> {
+  return (
+    bytes.buffer instanceof ArrayBuffer &&
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === bytes.buffer.byteLength
+  );
 }
 
 type BlobFailure = Extract<BlobReply, { error: string }>;

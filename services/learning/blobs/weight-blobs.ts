@@ -1,9 +1,12 @@
 import { decodeWeights, encodeWeights, type FlatWeights } from "../weights/flat-weights.ts";
-import type { BlobStore } from "./blob-store.ts";
+import type { BlobStore, PutOptions } from "./blob-store.ts";
 
-/** Stores a weight vector and returns its content hash. */
-export const putWeights = (store: BlobStore, weights: FlatWeights): Promise<string> =>
-  store.put(encodeWeights(weights));
+/** Stores a weight vector and returns its content hash (`handOver`: see PutOptions). */
+export const putWeights = (
+  store: BlobStore,
+  weights: FlatWeights,
+  options?: PutOptions,
+): Promise<string> => store.put(encodeWeights(weights), options);
 
 /**
  * Fetches a weight vector by content hash (verified by the store). The store

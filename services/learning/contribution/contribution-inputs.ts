@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { AgoraError } from "../../errors/agora-error.ts";
 import { modelKinds } from "../models/architecture.ts";
+import { roundStandingSchema } from "./round-standing.ts";
 import { validationReferenceSchema } from "./validation-reference.ts";
 
 /** The contribution methods Agora stores scores under. */
@@ -61,6 +62,12 @@ export const contributionInputsSchema = z.object({
   backend: z.string(),
   utilities: z.record(z.string(), z.number()),
   evaluations: z.number().int().nonnegative(),
+  /**
+   * Each holder's standing this round (attacker, free rider) with the
+   * evidence and thresholds it was decided from (see round-standing.ts).
+   * Absent on rows scored before standings were recorded.
+   */
+  standing: roundStandingSchema.optional(),
 });
 export type ContributionInputs = z.infer<typeof contributionInputsSchema>;
 /** The inputs before the method ran: what it needs, not yet what it saw. */

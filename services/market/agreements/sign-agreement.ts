@@ -1,10 +1,11 @@
 import { z } from "zod";
+import { agreementSigned } from "../../audit/audit-events.ts";
 import { AgoraError, isAgoraError } from "../../errors/agora-error.ts";
 import { type AgreementMessage, agreementTypes } from "../../identity/typed-data.ts";
 import { taskIdHash } from "../bids/bid-attributes.ts";
 import type { MarketServices } from "../market-services.ts";
-import { transitionTask } from "../task-state-machine.ts";
 import { specOf } from "../tasks/post-task.ts";
+import { recordedTransition } from "../tasks/recorded-transition.ts";
 
 const uintString = z.string().regex(/^\d{1,78}$/, "a decimal unsigned integer");
 const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "a 0x-prefixed 32-byte hex value");
@@ -78,7 +79,23 @@ export async function signAgreement(
     });
   }
   await market.verifier.accept(agreementTypes, message, body.signature);
-  const { complete } = await repos.agreementProposals.sign(taskId, holderId, party, body.signature);
+  const { complete } = await repos.transaction(async (trx) => {
+    const signed = await trx.agreementProposals.sign(taskId, holderId, party, body.signature);
+    await trx.audit.append(
+      ...agreementSigned({
+        taskId,
+        holderId,
+        party,
+        signer: who,
+        termsHash: proposal.termsHash,
+        terms: proposal.terms,
+        price: proposal.price,
+        signature: body.signature,
+        complete: signed.complete,
+      }),
+    );
+    return signed;
+  });
   if (complete) {
     const spec = specOf(task);
     await market.privacyLedger.charge(holderId, {
@@ -88,7 +105,7 @@ export async function signAgreement(
     });
     if ((await repos.agreementProposals.unsignedCount(taskId)) === 0) {
       try {
-        await transitionTask(repos.tasks, task, "agreed");
+        await recordedTransition(repos, task, "agreed", who);
       } catch (error) {
         // Two last signatures may race: whoever moved the task first wins, the other is fine.
         if (!(isAgoraError(error) && error.kind === "conflict")) throw error;

@@ -1,9 +1,6 @@
 import type { AgoraError } from "../../errors/agora-error.ts";
-import type {
-  BidRecord,
-  BidsRepository,
-  NewBid,
-} from "../../store/repositories/bids-repository.ts";
+import type { BidRecord, NewBid } from "../../store/repositories/bids-repository.ts";
+import type { BidWriter } from "./audited-bid-writes.ts";
 
 export interface BidGroupCommitOptions {
   /** Most bids written by one statement. Default: 256. */
@@ -30,14 +27,14 @@ interface Pending {
  * stored row or its own conflict), never a neighbour's.
  */
 export class BidGroupCommit {
-  readonly #bids: BidsRepository;
+  readonly #bids: BidWriter;
   readonly #maxBatch: number;
   readonly #maxInFlight: number;
   #waiting: Pending[] = [];
   #inFlight = 0;
   #scheduled = false;
 
-  constructor(bids: BidsRepository, options: BidGroupCommitOptions = {}) {
+  constructor(bids: BidWriter, options: BidGroupCommitOptions = {}) {
     this.#bids = bids;
     this.#maxBatch = options.maxBatch ?? 256;
     this.#maxInFlight = options.maxInFlight ?? 2;

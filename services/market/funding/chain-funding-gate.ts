@@ -1,4 +1,4 @@
-import { getAddress, type Provider } from "ethers";
+import { getAddress, type Provider, toBeHex } from "ethers";
 import { AgoraError } from "../../errors/agora-error.ts";
 import type { EscrowClient } from "../../settlement/chain/escrow-client.ts";
 import { escrowTaskIdOf, escrowTermsHashOf } from "../../settlement/chain/escrow-task-terms.ts";
@@ -119,6 +119,11 @@ export class ChainFundingGate implements FundingGate {
         reference: created.transactionHash,
       }),
     );
-    return { gate: "chain", reference: created.transactionHash, amount: deposit.deposit };
+    return {
+      gate: "chain",
+      reference: created.transactionHash,
+      amount: deposit.deposit,
+      chainTaskId: toBeHex(chainTaskId, 32),
+    };
   }
 }

@@ -7,6 +7,8 @@ export interface FundingConfirmation {
   /** The external event that proves it: a deposit transaction, a payment intent, a ledger entry. */
   reference: string;
   amount: bigint;
+  /** On the chain rail: the escrow's id of the task holding the deposit, as 32-byte hex. */
+  chainTaskId?: string;
 }
 
 /**

@@ -9,9 +9,10 @@ import { dataSummarySchema, hardwareProfileSchema } from "../holder-profile.ts";
 import type { MarketServices } from "../market-services.ts";
 import { type AuctionBid, clearAuction, scoreBids } from "../mechanism/budget-feasible-auction.ts";
 import { planRounds } from "../mechanism/round-planner.ts";
-import { transitionTask } from "../task-state-machine.ts";
 import { ownedTask, specOf } from "../tasks/post-task.ts";
+import { recordedTransition } from "../tasks/recorded-transition.ts";
 import { negotiate } from "./alternating-offers.ts";
+import { auditedDecisions } from "./audited-decisions.ts";
 
 /** The guardian's view of a registered holder; undefined when its stored profile is unusable. */
 export function guardianProfile(holder: HolderRecord): GuardianProfile | undefined {
@@ -71,7 +72,8 @@ export async function negotiateTask(
 ) {
   const { repos } = market;
   let task = await ownedTask(repos.tasks, taskId, caller);
-  task = await transitionTask(repos.tasks, task, "negotiating");
+  task = await recordedTransition(repos, task, "negotiating", caller);
+  const decisions = auditedDecisions(repos);
   const spec = specOf(task);
   const view: TaskView = { id: task.id, spec, budget: task.budget };
 
@@ -96,7 +98,7 @@ export async function negotiateTask(
     ownerAddress: task.ownerAddress,
     budget: task.budget,
     knownHolders: holders.keys(),
-    recorder: repos.agentDecisions,
+    recorder: decisions,
     advisor: market.advisor,
   });
   const deadline = Date.now() + spec.negotiation.timeoutMs;
@@ -117,7 +119,7 @@ export async function negotiateTask(
     const guardian = new GuardianAgent({
       profile,
       ledger: market.privacyLedger,
-      recorder: repos.agentDecisions,
+      recorder: decisions,
       advisor: market.advisor,
     });
     const result = await negotiate({
@@ -190,7 +192,7 @@ export async function negotiateTask(
     invitedPerRound: plan.invitedPerRound,
   });
   await repos.taskSelections.save(taskId, summary);
-  await repos.agentDecisions.record({
+  await decisions.record({
     taskId,
     agent: "orchestrator",
     party: task.ownerAddress,

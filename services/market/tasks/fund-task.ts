@@ -1,13 +1,15 @@
 import type { TaskRecord } from "../../store/repositories/tasks-repository.ts";
 import type { FundingGate } from "../funding/funding-gate.ts";
 import type { MarketRepositories } from "../market-repositories.ts";
-import { transitionTask } from "../task-state-machine.ts";
 import { ownedTask } from "./post-task.ts";
+import { recordedTransition } from "./recorded-transition.ts";
 
 /**
  * Confirms the task's funding through its gate and opens bidding. Safe to
  * retry: the gate is idempotent, a funded task only moves on to bidding, and
- * a task already taking bids is returned as it is.
+ * a task already taking bids is returned as it is. Both moves are logged,
+ * `task.funded` with the gate's confirmation (a chain deposit's transaction,
+ * a ledger reference).
  */
 export async function fundTask(
   repos: MarketRepositories,
@@ -19,8 +21,15 @@ export async function fundTask(
   if (task.status === "bidding") return task;
   if (task.status === "draft") {
     const confirmation = await gate.confirm(task);
-    await repos.taskFundings.confirm({ taskId, ...confirmation });
-    task = await transitionTask(repos.tasks, task, "funded");
+    const draft = task;
+    // The funding record, the move and its audit entry (with the gate's proof) commit together.
+    task = await repos.transaction(async (trx) => {
+      const { chainTaskId, ...funding } = confirmation;
+      await trx.taskFundings.confirm({ taskId, ...funding });
+      // The dashboard, the auditor and the claim proofs name the escrow task by this id.
+      if (chainTaskId !== undefined) await trx.tasks.recordChainTask(taskId, chainTaskId);
+      return recordedTransition(trx, draft, "funded", caller, { funding: confirmation });
+    });
   }
-  return transitionTask(repos.tasks, task, "bidding");
+  return recordedTransition(repos, task, "bidding", caller);
 }

@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { taskPosted } from "../../audit/audit-events.ts";
 import { AgoraError } from "../../errors/agora-error.ts";
 import type { TaskRecord, TasksRepository } from "../../store/repositories/tasks-repository.ts";
+import type { MarketRepositories } from "../market-repositories.ts";
 import { type TaskSpec, taskSpecSchema } from "../task-spec.ts";
 
 export const minorUnits = z
@@ -22,9 +24,9 @@ export type PostTask = z.infer<typeof postTaskSchema>;
 /** Reads a stored spec back; a stored task always passed the schema. */
 export const specOf = (task: TaskRecord): TaskSpec => taskSpecSchema.parse(task.spec);
 
-/** Posts a task as a draft; it takes bids only once funded. */
+/** Posts a task as a draft (logged as `task.posted`); it takes bids only once funded. */
 export async function postTask(
-  tasks: TasksRepository,
+  repos: Pick<MarketRepositories, "transaction">,
   owner: string,
   input: PostTask,
   now = new Date(),
@@ -45,14 +47,18 @@ export async function postTask(
       issues: [{ pointer: "/spec/model/minTier", message: "must not exceed maxTier" }],
     });
   }
-  return tasks.create({
-    id: `task-${randomUUID()}`,
-    ownerAddress: owner,
-    rail: input.rail,
-    currency: input.currency,
-    budget: input.budget,
-    spec: input.spec as unknown as Record<string, unknown>,
-    deadline,
+  return repos.transaction(async (trx) => {
+    const task = await trx.tasks.create({
+      id: `task-${randomUUID()}`,
+      ownerAddress: owner,
+      rail: input.rail,
+      currency: input.currency,
+      budget: input.budget,
+      spec: input.spec as unknown as Record<string, unknown>,
+      deadline,
+    });
+    await trx.audit.append(...taskPosted(task));
+    return task;
   });
 }
 

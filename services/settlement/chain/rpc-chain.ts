@@ -22,7 +22,12 @@ export async function connectRpcChain(options: RpcChainOptions): Promise<ChainCo
       detail: "CHAIN_PRIVATE_KEY must be 0x followed by 64 hex digits",
     });
   }
-  const provider = new JsonRpcProvider(options.url, undefined, { staticNetwork: false });
+  // ethers polls for receipts every 4 s by default, tuned for 12 s L1 blocks; rollups and local
+  // nodes mine in a second or less, and every settlement step waits on a receipt.
+  const provider = new JsonRpcProvider(options.url, undefined, {
+    staticNetwork: false,
+    pollingInterval: 1_000,
+  });
   let chainId: bigint;
   try {
     chainId = (await provider.getNetwork()).chainId;

@@ -5,18 +5,22 @@ import { createRepositories } from "../../store/repositories.ts";
 import type { Database } from "../../store/schema.ts";
 import { readEscrowEvents } from "../chain/event-reader.ts";
 import { fundingEntry, payoutEntry, refundEntry } from "../ledger/accounts.ts";
+import { offRampClaimEntry } from "../ledger/off-ramp-entries.ts";
 import type { ChainSettlement } from "./settlement-dependencies.ts";
 
 export interface ChainBookkeeping {
   claims: number;
   refunds: number;
+  /** Claims of the coordinator's off-ramp leaf (fiat-rail holders' money), booked escrow → off-ramp. */
+  offRamps: number;
   /** Claims of accounts the task's payout table does not have (after an arbiter's new table). */
   unexplained: string[];
 }
 
 /**
  * Books what the escrow did for a task, from its events: the deposit, each
- * holder's claim, and money returned to the owner. Every entry's reference is
+ * holder's claim, the coordinator's claim of the off-ramp leaf (the money of
+ * the fiat-rail holders), and money returned to the owner. Every entry's reference is
  * the event's own `transactionHash:logIndex` (the deposit's: its transaction
  * hash, as the funding gate books it), so reading the same events again posts
  * nothing new. Holders claim whenever they like, so this runs again later
@@ -37,7 +41,9 @@ export async function bookChainEvents(
   const byAccount = new Map(
     payouts.filter((p) => p.rail === "chain").map((p) => [p.account.toLowerCase(), p]),
   );
-  const result: ChainBookkeeping = { claims: 0, refunds: 0, unexplained: [] };
+  // The off-ramp leaf is paid to the escrow task's coordinator, never a holder.
+  const coordinator = (await chain.escrow.getTask(chainTaskId)).coordinator.toLowerCase();
+  const result: ChainBookkeeping = { claims: 0, refunds: 0, offRamps: 0, unexplained: [] };
   for (const event of events) {
     const reference = `${event.transactionHash}:${event.logIndex}`;
     await inTransaction(db, async (trx) => {
@@ -55,6 +61,18 @@ export async function bookChainEvents(
       } else if (event.name === "Claimed") {
         const account = String(event.args.account).toLowerCase();
         const payout = byAccount.get(account);
+        if (payout === undefined && account === coordinator) {
+          await repos.ledger.post(
+            offRampClaimEntry({
+              taskId: task.id,
+              currency: task.currency,
+              amount: event.args.amount as bigint,
+              reference,
+            }),
+          );
+          result.offRamps += 1;
+          return;
+        }
         if (payout === undefined) {
           result.unexplained.push(`claim ${reference} by ${account}`);
           return;

@@ -1,27 +1,13 @@
 import { AgoraError } from "../../errors/agora-error.ts";
 import { transitionTask } from "../../market/task-state-machine.ts";
 import { escrowTaskIdOf } from "../chain/escrow-task-terms.ts";
+import { chainLeavesOf } from "../merkle/chain-leaves.ts";
 import { buildPayoutTree } from "../merkle/payout-tree.ts";
 import { bookChainEvents } from "./chain-bookkeeping.ts";
-import type { ChainSettlement, SettlementDependencies } from "./settlement-dependencies.ts";
-import { done, type SettlementContext, type SettlementStep } from "./settlement-step.ts";
-
-function chainOf(deps: SettlementDependencies): ChainSettlement {
-  if (deps.chain === undefined) {
-    throw new AgoraError("unavailable", "No chain connection", {
-      detail:
-        "A chain task settles only where the escrow and its coordinator account are configured.",
-    });
-  }
-  return deps.chain;
-}
-
-const chainTaskIdIn = (state: SettlementContext["state"]): bigint => {
-  const id = state.chainTaskId;
-  if (typeof id !== "string")
-    throw new AgoraError("internal", "Settlement lost the escrow task id");
-  return BigInt(id);
-};
+import { chainOf, chainTaskIdIn } from "./chain-context.ts";
+import { offRampSteps } from "./off-ramp-steps.ts";
+import type { ChainSettlement } from "./settlement-dependencies.ts";
+import { done, type SettlementStep } from "./settlement-step.ts";
 
 /** Chain time, not wall time: the escrow's windows are measured in block timestamps. */
 async function chainNow(chain: ChainSettlement): Promise<number> {
@@ -37,9 +23,11 @@ async function retryAtChainTime(chain: ChainSettlement, timestamp: number): Prom
 /**
  * Settlement through the escrow: commit the Merkle root of the payout table
  * (≤ the deposit), wait until it is final (k-of-n attestations, or the
- * challenge window passed undisputed), return the remainder to the owner, and
- * book the deposit, the claims and the return from the escrow's events.
- * Holders claim themselves with the proofs the API serves.
+ * challenge window passed undisputed), claim the off-ramp leaf and pay the
+ * fiat-rail holders out of it (see off-ramp-steps.ts), return the remainder
+ * to the owner, and book the deposit, the claims and the return from the
+ * escrow's events. Chain-rail holders claim themselves with the proofs the
+ * API serves.
  */
 export const chainSteps: readonly SettlementStep[] = [
   {
@@ -52,21 +40,16 @@ export const chainSteps: readonly SettlementStep[] = [
           detail: `No escrow task of owner ${task.ownerAddress} for ${task.id}.`,
         });
       }
-      const paid = (await repos.payouts.listForTask(task.id)).filter(
-        (payout) => payout.rail === "chain" && payout.amount > 0n,
-      );
+      const payouts = await repos.payouts.listForTask(task.id);
       const facts = { chainTaskId: chainTaskId.toString(), escrow: chain.escrow.address };
+      // The escrow task's coordinator is this process's account (the funding gate checked it):
+      // it claims the off-ramp leaf and pays the fiat-rail holders.
+      const escrowTask = await chain.escrow.getTask(chainTaskId);
+      const { leaves, offRamp } = chainLeavesOf(payouts, escrowTask.coordinator);
       // Nothing to pay: no root is committed and the whole deposit returns after the deadline.
-      if (paid.length === 0) return done({ ...facts, committed: false });
-      paid.forEach((payout, position) => {
-        if (payout.leafIndex !== position) {
-          throw new AgoraError("internal", "Payout leaves are not numbered paid-first", {
-            detail: `${payout.id} has leaf ${payout.leafIndex}, expected ${position}.`,
-          });
-        }
-      });
-      const tree = buildPayoutTree(paid.map(({ account, amount }) => ({ account, amount })));
-      const deposit = (await chain.escrow.getTask(chainTaskId)).deposit;
+      if (leaves.length === 0) return done({ ...facts, committed: false, offRamp: null });
+      const tree = buildPayoutTree(leaves);
+      const deposit = escrowTask.deposit;
       if (tree.total > deposit) {
         throw new AgoraError("conflict", "Payouts exceed the escrow deposit", {
           detail: `Table total ${tree.total}, deposit ${deposit}.`,
@@ -85,10 +68,20 @@ export const chainSteps: readonly SettlementStep[] = [
       const reportHash = state.reportHash;
       if (typeof reportHash !== "string") throw new AgoraError("internal", "No report hash");
       await chain.escrow.commitPayouts(chainTaskId, tree.root, tree.total, reportHash);
-      for (const payout of paid) {
-        if (payout.status === "planned") await repos.payouts.setStatus(payout.id, "committed");
+      for (const payout of payouts) {
+        if (payout.rail === "chain" && payout.amount > 0n && payout.status === "planned") {
+          await repos.payouts.setStatus(payout.id, "committed");
+        }
       }
-      return done({ ...facts, committed: true, root: tree.root });
+      return done({
+        ...facts,
+        committed: true,
+        root: tree.root,
+        offRamp:
+          offRamp === null
+            ? null
+            : { index: offRamp.index, account: offRamp.account, amount: offRamp.amount.toString() },
+      });
     },
   },
   {
@@ -124,6 +117,7 @@ export const chainSteps: readonly SettlementStep[] = [
       };
     },
   },
+  ...offRampSteps,
   {
     // Anyone may reclaim and the money always goes to the owner; the owner may
     // have done it already, which the escrow's state says.

@@ -4,8 +4,18 @@ import type { HolderRecord } from "../../store/repositories/holders-repository.t
 import type { Rail } from "../../store/schema.ts";
 
 /**
- * Where a holder is paid on the task's rail. The money sits where the owner
- * put it, so every holder of a task is paid on the task's rail:
+ * The rail a holder of a task is paid on. Fiat money sits where the owner
+ * put it, so every holder of a Stripe or sandbox task is paid on that rail.
+ * A chain task's escrow can pay anyone it names: holders registered on the
+ * chain claim their own leaf, and the others are paid on their registered
+ * fiat rail out of the coordinator's off-ramp leaf (see `chainLeavesOf`).
+ */
+export function payoutRailOf(taskRail: Rail, holder: HolderRecord): Rail {
+  return taskRail === "chain" ? holder.payoutRail : taskRail;
+}
+
+/**
+ * Where a holder is paid on its payout rail (see `payoutRailOf`):
  * - chain: its registered payout address, or else its sign-in address (every
  *   holder has one), as a Merkle leaf it claims itself;
  * - stripe: its Connect account; a holder without one cannot be paid in fiat

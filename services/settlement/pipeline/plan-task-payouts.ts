@@ -4,8 +4,9 @@ import type { AgreementsRepository } from "../../store/repositories/agreements-r
 import type { NewPayout, PayoutRecord } from "../../store/repositories/payouts-repository.ts";
 import type { TaskRecord } from "../../store/repositories/tasks-repository.ts";
 import type { Repositories } from "../../store/repositories.ts";
+import type { Rail } from "../../store/schema.ts";
 import { planPayouts } from "../payouts/payout-plan.ts";
-import { payoutAccountOf } from "./payout-accounts.ts";
+import { payoutAccountOf, payoutRailOf } from "./payout-accounts.ts";
 import { settlementTermsOf } from "./settlement-terms.ts";
 import { taskContributions } from "./task-contributions.ts";
 
@@ -45,9 +46,8 @@ export const reportHashOf = (report: PayoutReport): string =>
  * payout rows. Deterministic (agreements and contributions are written once),
  * so a resumed settlement saves the same table and `savePlan` keeps the first.
  *
- * Leaves are numbered paid-first: holders with a positive amount take leaf
- * indices 0..k-1 in holder order, which are exactly the indices of the Merkle
- * tree built from them; forfeited lines follow and never enter the tree.
+ * Lines are numbered paid-first (see `numberLines`), so the chain lines'
+ * numbers are exactly their leaf indices in the task's Merkle tree.
  */
 export async function planTaskPayouts(
   repos: Repositories,
@@ -99,23 +99,40 @@ export async function planTaskPayouts(
     remainder: plan.remainder.toString(),
   };
 
-  const ordered = [
-    ...plan.lines.filter((line) => line.amount > 0n),
-    ...plan.lines.filter((line) => line.amount === 0n),
-  ];
   const rows: NewPayout[] = [];
-  for (const [leafIndex, line] of ordered.entries()) {
+  for (const line of plan.lines) {
     const holder = await repos.holders.get(line.holderId);
+    const rail = payoutRailOf(task.rail, holder);
     rows.push({
       taskId: task.id,
       holderId: line.holderId,
-      leafIndex,
-      rail: task.rail,
-      account: payoutAccountOf(task.rail, holder),
+      leafIndex: 0,
+      rail,
+      account: payoutAccountOf(rail, holder),
       base: line.base,
       bonus: line.bonus,
       amount: line.amount,
     });
   }
+  numberLines(rows, task.rail);
   return { report, payouts: await repos.payouts.savePlan(task.id, rows) };
+}
+
+/**
+ * Numbers a table's lines, in holder order within each group: first the
+ * chain-rail lines with a positive amount (0..k-1, their Merkle leaves); then,
+ * on a chain task with fiat-rail holders, index k is left to the off-ramp
+ * leaf (see `chainLeavesOf`) and the paid fiat lines follow from k+1; lines
+ * with nothing to pay come last and never enter the tree. On a fiat task
+ * every line is on one rail and paid lines simply come first.
+ */
+function numberLines(rows: NewPayout[], taskRail: Rail): void {
+  const chainPaid = rows.filter((row) => row.amount > 0n && row.rail === "chain");
+  const fiatPaid = rows.filter((row) => row.amount > 0n && row.rail !== "chain");
+  const unpaid = rows.filter((row) => row.amount === 0n);
+  let next = 0;
+  for (const row of chainPaid) row.leafIndex = next++;
+  if (taskRail === "chain" && fiatPaid.length > 0) next += 1;
+  for (const row of fiatPaid) row.leafIndex = next++;
+  for (const row of unpaid) row.leafIndex = next++;
 }

@@ -1,4 +1,6 @@
+import { logSettlementStep, logTaskStatusChange } from "../../audit/settlement-audit.ts";
 import { AgoraError } from "../../errors/agora-error.ts";
+import { inTransaction } from "../../store/in-transaction.ts";
 import { AgreementsRepository } from "../../store/repositories/agreements-repository.ts";
 import { PayoutTreesRepository } from "../../store/repositories/payout-trees-repository.ts";
 import {
@@ -31,7 +33,8 @@ export type SettlementOutcome =
  * the checkpoint moves on, so a crash anywhere resumes at the step that was
  * running; that step is idempotent and finds its own half-done work.
  * A failure is recorded beside the checkpoint and thrown to the caller (the
- * queue retries the job).
+ * queue retries the job). Each finished step is audit-logged in the
+ * transaction that moves the checkpoint (`logSettlementStep`).
  */
 export async function runSettlement(
   deps: SettlementDependencies,
@@ -67,13 +70,24 @@ export async function runSettlement(
       const message =
         error instanceof AgoraError ? `${error.message}: ${error.detail ?? ""}` : String(error);
       await runs.recordError(taskId, `${step.name}: ${message}`).catch(() => {});
+      // A step may move the task before failing (a dispute); a later completed step logs it too.
+      await logTaskStatusChange(deps.db, context.task, step.name).catch(() => {});
       throw error;
     }
     if (!result.done) {
       return { status: "waiting", run, retryAt: result.retryAt, reason: result.reason };
     }
-    run = await runs.completeStep(taskId, run.step, step.name, result.facts ?? {}, {
-      final: step === finishStep,
+    const previous = run.step;
+    run = await inTransaction(deps.db, async (trx) => {
+      const completed = await new SettlementRunsRepository(trx).completeStep(
+        taskId,
+        previous,
+        step.name,
+        result.facts ?? {},
+        { final: step === finishStep },
+      );
+      await logSettlementStep(trx, context.task, step.name, result.facts ?? {});
+      return completed;
     });
   }
   return { status: "settled", run };

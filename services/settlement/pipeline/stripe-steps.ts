@@ -1,6 +1,7 @@
 import type Stripe from "stripe";
 import { AgoraError } from "../../errors/agora-error.ts";
 import { reconcileStripeTransfers } from "../rails/stripe/stripe-reconciliation.ts";
+import { refundRemainderByStripe } from "../rails/stripe/stripe-refunds.ts";
 import { StripeRail } from "../rails/stripe-rail.ts";
 import type { SettlementDependencies } from "./settlement-dependencies.ts";
 import { done, type SettlementStep } from "./settlement-step.ts";
@@ -17,9 +18,9 @@ function stripeOf(deps: SettlementDependencies): Stripe {
 /**
  * Fiat through Stripe: one Connect transfer per payout, keyed by the payout id
  * (a repeat returns the first transfer), each booked under its transfer id;
- * then the task's transfers are reconciled against the ledger. What the
- * payouts leave of the budget stays booked to the task's escrow account,
- * owed to the owner.
+ * then the task's transfers are reconciled against the ledger; then what
+ * the payouts leave of the budget is refunded to the owner's payment, once
+ * (see `refundRemainderByStripe`), which discharges the task's escrow.
  */
 export const stripeSteps: readonly SettlementStep[] = [
   {
@@ -48,6 +49,28 @@ export const stripeSteps: readonly SettlementStep[] = [
         });
       }
       return done({ reconciliation: report });
+    },
+  },
+  {
+    name: "refunded",
+    async run({ deps, repos, task }) {
+      const payouts = await repos.payouts.listForTask(task.id);
+      const remainder = task.budget - payouts.reduce((sum, payout) => sum + payout.amount, 0n);
+      const refund = await refundRemainderByStripe(
+        { stripe: stripeOf(deps), db: deps.db },
+        task,
+        remainder,
+      );
+      return done({
+        refund:
+          refund === null
+            ? null
+            : {
+                id: refund.refundId,
+                paymentIntent: refund.paymentIntentId,
+                amount: remainder.toString(),
+              },
+      });
     },
   },
 ];

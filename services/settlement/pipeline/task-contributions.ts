@@ -8,12 +8,25 @@ import type { ParticipantStanding } from "../payouts/payout-plan.ts";
 export const preferredMethods = ["exact-shapley", "gtg-shapley", "leave-one-out"] as const;
 
 /**
- * How a scoring job marks a holder in a round's `inputs`: `flag: "attacker"`
- * when a robust rule or the auditor found its update adversarial,
- * `flag: "free_rider"` when it sent the global model back or a copy of
- * another's update.
+ * How a round's `inputs` mark a holder: the scorer records the round's
+ * standings in `standing.flags` (holder id → `attacker` or `free_rider`,
+ * decided by the rule in round-standing.ts from evidence stored beside
+ * them); a row may also carry its own `flag` (rows written by hand or by an
+ * auditor's ruling).
  */
 export const standingFlagKey = "flag";
+
+/** The flag a round's inputs give a holder, if any. */
+export function roundFlagOf(inputs: Record<string, unknown>, holderId: string): string | undefined {
+  const own = inputs[standingFlagKey];
+  if (typeof own === "string") return own;
+  const standing = inputs.standing;
+  if (typeof standing !== "object" || standing === null) return undefined;
+  const flags = (standing as { flags?: unknown }).flags;
+  if (typeof flags !== "object" || flags === null) return undefined;
+  const flag = (flags as Record<string, unknown>)[holderId];
+  return typeof flag === "string" ? flag : undefined;
+}
 
 export interface HolderContribution {
   holderId: string;
@@ -62,8 +75,8 @@ export function taskContributions(
       if (row.method !== method || holder === undefined) continue;
       holder.total += row.score;
       holder.rounds += 1;
-      const flag = row.inputs[standingFlagKey];
-      if (typeof flag === "string") holder.flags.add(flag);
+      const flag = roundFlagOf(row.inputs, row.holderId);
+      if (flag !== undefined) holder.flags.add(flag);
     }
   }
   const byHolder = new Map<string, HolderContribution>();

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from "kysely";
 import { AgoraError } from "../../errors/agora-error.ts";
+import { inTransaction } from "../in-transaction.ts";
 import { jsonValue } from "../json-value.ts";
 import { moneyFromColumn, moneyToColumn } from "../money.ts";
 import type { AgreementProposalsTable, Database } from "../schema.ts";
@@ -102,7 +103,8 @@ export class AgreementProposalsRepository {
     party: "owner" | "holder",
     signature: string,
   ): Promise<{ proposal: AgreementProposalRecord; complete: boolean }> {
-    return this.#db.transaction().execute(async (trx) => {
+    // Joins a caller's transaction, so the market can log the signature in it.
+    return inTransaction(this.#db, async (trx) => {
       const row = await trx
         .updateTable("agreement_proposals")
         .set(party === "owner" ? { owner_signature: signature } : { holder_signature: signature })

@@ -37,7 +37,13 @@ export interface UpdateRecord {
 export type NewRound = Pick<
   RoundRecord,
   "taskId" | "round" | "globalModelHash" | "strategy" | "minUpdates" | "deadline"
->;
+> & {
+  /**
+   * When the round really started. Rounds are archived once closed, so the
+   * insert's own time would be later than the close; defaults to now.
+   */
+  openedAt?: Date;
+};
 export type NewUpdate = Omit<UpdateRecord, "late" | "receivedAt">;
 
 const toRound = (row: Selectable<RoundsTable>): RoundRecord => ({
@@ -87,6 +93,7 @@ export class RoundsRepository {
         strategy: round.strategy,
         min_updates: round.minUpdates,
         deadline: round.deadline,
+        ...(round.openedAt !== undefined && { opened_at: round.openedAt }),
       })
       .onConflict((oc) => oc.columns(["task_id", "round"]).doNothing())
       .execute();

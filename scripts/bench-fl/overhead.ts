@@ -1,0 +1,299 @@
+/**
+ * Orchestration overhead of real BullMQ round flows (bench:fl, section 3).
+ *
+ * What is measured, per round: `wall` runs from `startRound` until the
+ * round's result is stored and published (the flow is enqueued, every train
+ * job is picked up, trained, stored as a blob and recorded, the aggregator
+ * reads and folds every update, closes the round and stores the new global
+ * model). `critical` is the training the round could not do without: the
+ * holders' workers of one process train one after another (their trainings
+ * take turns on one thread), so a process's training is the sum of its
+ * holders' `trainSeconds` (busy compute time of local training, see
+ * `trainLocally`), and the round cannot end before its busiest process
+ * finishes training. overhead = (wall − critical) / wall: everything the
+ * orchestration adds to the round on top of the training, i.e. enqueueing,
+ * job hand-off, blob hashing, writes and reads, round-book calls, folding,
+ * closing, and any training that was held up by it.
+ *
+ * Where the holders run in processes of their own (as deployed: a holder's
+ * worker never shares a process with the aggregator), each round is followed
+ * by a calibration that is not part of its wall time: the same holders'
+ * local training from the same global model, called directly in the same
+ * processes (no queues, blobs or Redis). `overhead_vs_bare` compares the
+ * round with that pass's wall time, and the processes' CPU counters give the
+ * orchestration work done on the training thread per train job, a figure
+ * that, unlike wall times, other load on the machine hardly moves.
+ */
+import { rm } from "node:fs/promises";
+import { Queue, type Worker } from "bullmq";
+import { startAggregateWorker } from "../../queues/aggregate-worker.ts";
+import { createRedisConnection, waitUntilReady } from "../../queues/connection.ts";
+import { queueNames } from "../../queues/names.ts";
+import { RedisRoundBook } from "../../queues/redis-round-book.ts";
+import { RoundFlows } from "../../queues/round-flows.ts";
+import { RoundProgressChannel } from "../../queues/round-progress.ts";
+import { startTrainWorker } from "../../queues/train-worker.ts";
+import { CachedBlobStore } from "../../services/learning/blobs/cached-blob-store.ts";
+import { FileBlobStore } from "../../services/learning/blobs/file-blob-store.ts";
+import { putWeights } from "../../services/learning/blobs/weight-blobs.ts";
+import { MnistDemoDataSource } from "../../services/learning/data/holder-data-source.ts";
+import type { ModelKind } from "../../services/learning/models/architecture.ts";
+import type { UpdateRecord } from "../../services/learning/rounds/round-book.ts";
+import { sampleWithoutReplacement, seededRng } from "../../services/learning/util/random.ts";
+import { startHolderHosts } from "./holder-host.ts";
+
+export interface OverheadOptions {
+  perRound: number;
+  rounds: number;
+  /** Rounds run first and reported apart: the process's first model builds and data cuts. */
+  warmupRounds: number;
+  /** All holders of the split; each round samples `perRound` of them. */
+  holders: number;
+  model: ModelKind;
+  initial: Float32Array;
+  batchSize: number;
+  learningRate: number;
+  validationSize: number;
+  testSize: number;
+  seed: string;
+  blobThreads: number;
+  /**
+   * Processes that host the holders' workers, apart from the coordinator
+   * (aggregator, flows), holders dealt out in turn; 0 runs every worker in
+   * this process, the aggregator's included.
+   */
+  holderProcesses: number;
+  redisUrl?: string;
+}
+
+export interface OverheadRound {
+  wall_s: number;
+  /** Sum of every holder's training time. */
+  train_s: number;
+  /** Training on the critical path: the busiest process's summed training. */
+  critical_s: number;
+  aggregate_s: number;
+  /** From `startRound` until the first update was recorded, less that update's training. */
+  first_update_s: number;
+  /** From the last update recorded until the result was stored. */
+  close_s: number;
+  overhead_ratio: number;
+  /** Holder processes only: main-thread CPU of the holder processes during the round. */
+  holder_cpu_s?: number;
+  /** CPU of this process (aggregator, flows, blob threads) during the round. */
+  coordinator_cpu_s: number;
+  /** Holder processes only: the round's trainings again, called directly (calibration). */
+  bare?: { wall_s: number; cpu_s: number; train_s: number };
+  /** (holder_cpu − bare.cpu) per train job: orchestration work on the training thread. */
+  holder_orchestration_cpu_ms_per_job?: number;
+  /** (wall − bare.wall) / wall: the overhead against a bare pass instead of `critical`. */
+  overhead_vs_bare?: number;
+}
+
+export interface OverheadSummary {
+  per_round: number;
+  holder_processes: number;
+  warmup: OverheadRound[];
+  rounds: OverheadRound[];
+  /** The same mean with the warm-up rounds counted, for comparison. */
+  overhead_ratio_with_warmup: number;
+  wall_s: number;
+  train_s: number;
+  critical_s: number;
+  aggregate_s: number;
+  overhead_ratio: number;
+  holder_orchestration_cpu_ms_per_job?: number;
+  overhead_vs_bare?: number;
+}
+
+/** Critical-path training: holders of one process train one after another. */
+export function criticalTraining(
+  updates: UpdateRecord[],
+  processOf: (holderId: string) => number,
+): number {
+  const byProcess = new Map<number, number>();
+  for (const update of updates) {
+    const host = processOf(update.holderId);
+    byProcess.set(host, (byProcess.get(host) ?? 0) + update.trainSeconds);
+  }
+  return Math.max(0, ...byProcess.values());
+}
+
+export async function measureOverhead(options: OverheadOptions): Promise<OverheadSummary> {
+  const prefix = `agora_bench_fl_${process.pid}_${options.perRound}`;
+  const blobDir = `/tmp/${prefix}_blobs`;
+  const url = options.redisUrl ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+  const client = createRedisConnection({ url, role: "client" });
+  const shared = createRedisConnection({ url, role: "worker" });
+  // Hashing and file calls on a thread of their own, as an aggregator deploys
+  // the store (it verifies every update of a round).
+  const blobs = new FileBlobStore(blobDir, { threads: options.blobThreads });
+  // As deployed: a holder caches the global model it verified; the aggregator
+  // reads and verifies every update from the store.
+  const holderBlobs = new CachedBlobStore(blobs);
+  const book = new RedisRoundBook(client, prefix);
+  const progress = new RoundProgressChannel(client, prefix);
+  const aggregateQueue = new Queue(queueNames.aggregate, { connection: shared, prefix });
+  const flows = new RoundFlows({ connection: shared, prefix, book, aggregateQueue, progress });
+  const holderIds = Array.from({ length: options.holders }, (_, i) => `holder-${i}`);
+  const data = new MnistDemoDataSource(holderIds, {
+    scheme: { kind: "shards", shardsPerHolder: 2 },
+    validationSize: options.validationSize,
+    testSize: options.testSize,
+    seed: options.seed,
+  });
+  const hostOf = (holderId: string) =>
+    options.holderProcesses === 0 ? 0 : holderIds.indexOf(holderId) % options.holderProcesses;
+  const hosts = await startHolderHosts(
+    Array.from({ length: options.holderProcesses }, (_, host) => ({
+      redisUrl: url,
+      prefix,
+      blobDir,
+      blobThreads: options.blobThreads,
+      model: options.model,
+      allHolders: holderIds,
+      hosted: holderIds.filter((holderId) => hostOf(holderId) === host),
+      validationSize: options.validationSize,
+      testSize: options.testSize,
+      seed: options.seed,
+    })),
+  );
+  const workers: Worker[] = [
+    startAggregateWorker({ connection: shared, prefix, blobs, book, flows, progress }),
+    ...(options.holderProcesses > 0 ? [] : holderIds).map((holderId) =>
+      startTrainWorker({
+        holderId,
+        connection: shared,
+        prefix,
+        blobs: holderBlobs,
+        book,
+        data,
+        flows,
+      }),
+    ),
+  ];
+  let global = await putWeights(blobs, options.initial);
+  await waitUntilReady(client);
+  // Wait for each result on the progress channel (published right after it is
+  // stored) rather than polling: polling would load the event loop being measured.
+  const subscriber = client.duplicate({ enableOfflineQueue: true });
+  const published = new Map<number, () => void>();
+  subscriber.on("message", (_channel: string, body: string) => {
+    const line = JSON.parse(body) as { taskId: string; round: number };
+    if (line.taskId === "bench") published.get(line.round)?.();
+  });
+  await subscriber.subscribe(progress.channel);
+  const rounds: OverheadRound[] = [];
+  const warmup: OverheadRound[] = [];
+  for (let round = 0; round < options.warmupRounds + options.rounds; round++) {
+    const holders = sampleWithoutReplacement(holderIds, options.perRound, seededRng(`oh|${round}`));
+    const stored = new Promise<void>((resolve) => published.set(round, resolve));
+    const hostCpu = async () =>
+      (await Promise.all(hosts.map((host) => host.cpu()))).reduce((a, b) => a + b, 0);
+    const holderCpu = await hostCpu();
+    const coordinatorCpu = process.cpuUsage();
+    const roundGlobal = global;
+    const startedAt = Date.now();
+    const t0 = performance.now();
+    await flows.startRound({
+      taskId: "bench",
+      round,
+      model: options.model,
+      strategy: { name: "fedavg" },
+      localEpochs: 1,
+      batchSize: options.batchSize,
+      learningRate: options.learningRate,
+      dp: null,
+      globalModelHash: global,
+      holders,
+      minUpdates: options.perRound,
+      deadline: Date.now() + 600_000,
+    });
+    await stored;
+    const wall = (performance.now() - t0) / 1000;
+    // Let the last completions settle before the CPU counters are read.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const coordinatorUsed = process.cpuUsage(coordinatorCpu);
+    const holderUsed = hosts.length > 0 ? (await hostCpu()) - holderCpu : undefined;
+    const bares = await Promise.all(
+      hosts.map((host) =>
+        host.bare({
+          holders,
+          globalModelHash: roundGlobal,
+          batchSize: options.batchSize,
+          learningRate: options.learningRate,
+          taskId: "bench",
+          round,
+        }),
+      ),
+    );
+    const bare =
+      bares.length === 0
+        ? undefined
+        : {
+            wall_s: Math.max(...bares.map((b) => b.wall_s)),
+            cpu_s: bares.reduce((sum, b) => sum + b.cpu_s, 0),
+            train_s: bares.reduce((sum, b) => sum + b.train_s, 0),
+          };
+    const result = await book.getResult({ taskId: "bench", round });
+    if (result === undefined) throw new Error(`round ${round} published but not stored`);
+    const updates = await book.listUpdates({ taskId: "bench", round });
+    if (updates.length !== options.perRound) {
+      throw new Error(`round ${round}: ${updates.length} updates of ${options.perRound}`);
+    }
+    const critical = criticalTraining(updates, hostOf);
+    const first = updates.reduce((a, b) => (b.receivedAt < a.receivedAt ? b : a));
+    const last = Math.max(...updates.map((u) => u.receivedAt));
+    (round < options.warmupRounds ? warmup : rounds).push({
+      wall_s: wall,
+      train_s: updates.reduce((sum, u) => sum + u.trainSeconds, 0),
+      critical_s: critical,
+      aggregate_s: result.aggregationSeconds,
+      first_update_s: (first.receivedAt - startedAt) / 1000 - first.trainSeconds,
+      close_s: (result.closedAt - last) / 1000,
+      overhead_ratio: (wall - critical) / wall,
+      coordinator_cpu_s: (coordinatorUsed.user + coordinatorUsed.system) / 1e6,
+      ...(holderUsed !== undefined &&
+        bare !== undefined && {
+          holder_cpu_s: holderUsed,
+          bare,
+          holder_orchestration_cpu_ms_per_job:
+            ((holderUsed - bare.cpu_s) / options.perRound) * 1000,
+          overhead_vs_bare: (wall - bare.wall_s) / wall,
+        }),
+    });
+    global = result.modelHash ?? global;
+  }
+  await Promise.all([
+    ...hosts.map((host) => host.stop()),
+    ...workers.map((worker) => worker.close()),
+  ]);
+  await flows.close();
+  await aggregateQueue.close();
+  await subscriber.quit();
+  await blobs.close();
+  const keys = await client.keys(`${prefix}:*`);
+  if (keys.length > 0) await client.del(...keys);
+  await client.quit();
+  await shared.quit();
+  await rm(blobDir, { recursive: true, force: true });
+  const mean = (key: keyof OverheadRound) =>
+    rounds.reduce((sum, r) => sum + Number(r[key] ?? Number.NaN), 0) / rounds.length;
+  const all = [...warmup, ...rounds];
+  return {
+    per_round: options.perRound,
+    holder_processes: options.holderProcesses,
+    warmup,
+    rounds,
+    overhead_ratio_with_warmup: all.reduce((sum, r) => sum + r.overhead_ratio, 0) / all.length,
+    wall_s: mean("wall_s"),
+    train_s: mean("train_s"),
+    critical_s: mean("critical_s"),
+    aggregate_s: mean("aggregate_s"),
+    overhead_ratio: mean("overhead_ratio"),
+    ...(hosts.length > 0 && {
+      holder_orchestration_cpu_ms_per_job: mean("holder_orchestration_cpu_ms_per_job"),
+      overhead_vs_bare: mean("overhead_vs_bare"),
+    }),
+  };
+}

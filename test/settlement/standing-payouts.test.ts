@@ -1,0 +1,217 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { AuditInputs } from "../../services/audit/auditor/audit-inputs.ts";
+import { contributionTotals } from "../../services/audit/auditor/audit-inputs.ts";
+import { checkFreeRiders } from "../../services/audit/auditor/check-free-riders.ts";
+import { checkPayouts } from "../../services/audit/auditor/check-payouts.ts";
+import {
+  type RoundStanding,
+  standingFlags,
+  standingRule,
+  standingThresholds,
+  type UpdateEvidence,
+} from "../../services/learning/contribution/round-standing.ts";
+import { planPayouts } from "../../services/settlement/payouts/payout-plan.ts";
+import { taskContributions } from "../../services/settlement/pipeline/task-contributions.ts";
+import type { ContributionRecord } from "../../services/store/repositories/contributions-repository.ts";
+import type { PayoutRecord } from "../../services/store/repositories/payouts-repository.ts";
+import { newTask } from "../store/fixtures.ts";
+
+const holders = ["good", "idle", "poison", "other"];
+
+/**
+ * One median round as the scorer stores it: every row carries the round's
+ * standing (evidence, thresholds, flags). `idle` sent the global model back
+ * (yet scores a little by chance), `poison` sits far from the centre.
+ */
+function scoredRound(round: number, flagsOverride?: Record<string, string>): ContributionRecord[] {
+  const evidence: UpdateEvidence[] = [
+    {
+      holderId: "good",
+      relativeNorm: 0.02,
+      distanceToCentre: 1,
+      usedByRule: true,
+      duplicateOf: null,
+    },
+    {
+      holderId: "idle",
+      relativeNorm: 0,
+      distanceToCentre: 0.8,
+      usedByRule: true,
+      duplicateOf: null,
+    },
+    {
+      holderId: "poison",
+      relativeNorm: 0.9,
+      distanceToCentre: 30,
+      usedByRule: true,
+      duplicateOf: null,
+    },
+    {
+      holderId: "other",
+      relativeNorm: 0.02,
+      distanceToCentre: 1.1,
+      usedByRule: true,
+      duplicateOf: null,
+    },
+  ];
+  const scores = new Map([
+    ["good", 0.06],
+    ["idle", 0.01],
+    ["poison", 0.002],
+    ["other", 0.03],
+  ]);
+  const standing: RoundStanding = {
+    rule: standingRule,
+    thresholds: { ...standingThresholds },
+    strategy: "median",
+    validationExamples: 300,
+    evidence,
+    flags: (flagsOverride ??
+      standingFlags({
+        strategy: "median",
+        evidence,
+        scores,
+        validationExamples: 300,
+      })) as RoundStanding["flags"],
+  };
+  return holders.map((holderId) => ({
+    taskId: "task-standing",
+    round,
+    holderId,
+    method: "exact-shapley",
+    score: scores.get(holderId) ?? 0,
+    inputs: { version: 1, method: "exact-shapley", standing },
+    computedAt: new Date(0),
+  }));
+}
+
+const agreedBase = 1_000n;
+const budget = 10_000n;
+
+function plan(rows: readonly ContributionRecord[], freeRiderBase: "pay" | "forfeit") {
+  const contributions = taskContributions(holders, rows);
+  return planPayouts({
+    budget,
+    participants: holders.map((holderId) => ({
+      holderId,
+      basePrice: agreedBase,
+      contribution: contributions.byHolder.get(holderId)?.total ?? 0,
+      standing: contributions.byHolder.get(holderId)?.standing ?? "free_rider",
+    })),
+    rule: { freeRiderBase },
+  });
+}
+
+/** What the auditor loads for the task, with the payout table settlement stored. */
+function auditInputs(rows: ContributionRecord[], freeRiderBase: "pay" | "forfeit"): AuditInputs {
+  const lines = plan(rows, freeRiderBase).lines;
+  const payouts: PayoutRecord[] = lines.map((line, leafIndex) => ({
+    id: `payout-${leafIndex}`,
+    taskId: "task-standing",
+    holderId: line.holderId,
+    leafIndex,
+    rail: "sandbox",
+    account: line.holderId,
+    base: line.base,
+    bonus: line.bonus,
+    amount: line.amount,
+    status: "sent",
+    externalRef: null,
+  }));
+  return {
+    task: {
+      ...newTask({ id: "task-standing", rail: "sandbox", budget }),
+      status: "settled",
+    } as AuditInputs["task"],
+    agreements: holders.map((holderId) => ({
+      holderId,
+      price: agreedBase,
+      terms: { freeRiderBase },
+    })),
+    holders: new Map(),
+    contributions: rows,
+    payouts,
+    privacyCharges: new Map(),
+    selection: undefined,
+    selectedBids: [],
+    rounds: [],
+    updates: holders.map((holderId) => ({ holderId }) as AuditInputs["updates"][number]),
+  };
+}
+
+describe("flagged holders at settlement", () => {
+  const rows = [...scoredRound(0), ...scoredRound(1)];
+
+  it("reads the stored round standings: the copy is a free rider, the outlier an attacker", () => {
+    const contributions = taskContributions(holders, rows);
+    assert.deepEqual(
+      holders.map((id) => [id, contributions.byHolder.get(id)?.standing]),
+      [
+        ["good", "contributor"],
+        ["idle", "free_rider"],
+        ["poison", "attacker"],
+        ["other", "contributor"],
+      ],
+    );
+  });
+
+  it("pays what the agreement says: no bonus to the free rider, its base only under 'pay', nothing to the attacker", () => {
+    const forfeit = plan(rows, "forfeit");
+    assert.deepEqual(
+      forfeit.lines.map((line) => [line.holderId, line.base, line.bonus]),
+      [
+        // The 6,000 pool split 2 : 1 between the two contributors.
+        ["good", 1_000n, 4_000n],
+        ["idle", 0n, 0n],
+        ["poison", 0n, 0n],
+        ["other", 1_000n, 2_000n],
+      ],
+    );
+    const pay = plan(rows, "pay");
+    assert.deepEqual(
+      pay.lines.map((line) => [line.holderId, line.amount]),
+      [
+        ["good", 5_000n],
+        ["idle", 1_000n],
+        ["poison", 0n],
+        ["other", 3_000n],
+      ],
+    );
+  });
+
+  it("is what the auditor rebuilds from the stored evidence, under either rule", () => {
+    for (const rule of ["forfeit", "pay"] as const) {
+      const inputs = auditInputs(rows, rule);
+      const totals = contributionTotals(rows, "exact-shapley");
+      const freeRiders = checkFreeRiders(inputs, totals, "exact-shapley");
+      assert.equal(freeRiders.status, "pass", JSON.stringify(freeRiders.findings));
+      assert.deepEqual(freeRiders.metrics, { freeRiders: ["idle"], attackers: ["poison"] });
+      const payouts = checkPayouts(inputs, totals, null, "exact-shapley");
+      assert.equal(payouts.result.status, "pass", JSON.stringify(payouts.result.findings));
+    }
+  });
+
+  it("fails a round whose stored flags the evidence does not give, and an attacker paid", () => {
+    // The scorer (or someone after it) cleared the outlier's flag; settlement paid it a share.
+    const tampered = [
+      ...scoredRound(0, { idle: "free_rider" }),
+      ...scoredRound(1, { idle: "free_rider" }),
+    ];
+    const inputs = auditInputs(tampered, "forfeit");
+    const paidPoison = inputs.payouts.find((line) => line.holderId === "poison");
+    assert.ok(
+      paidPoison !== undefined && paidPoison.amount > 0n,
+      "settlement trusted the stored flags",
+    );
+    const totals = contributionTotals(tampered, "exact-shapley");
+    const result = checkFreeRiders(inputs, totals, "exact-shapley");
+    assert.equal(result.status, "fail");
+    assert.deepEqual(result.findings.map((finding) => finding.code).sort(), [
+      "attacker_paid",
+      "standing_flags_mismatch",
+      "standing_flags_mismatch",
+    ]);
+    assert.equal(checkPayouts(inputs, totals, null, "exact-shapley").result.status, "fail");
+  });
+});
