@@ -52,8 +52,15 @@ export interface RoundStart extends TaskTraining {
 /** A whole task: the rounds are started one after another by the aggregate worker. */
 export interface TaskPlan extends TaskTraining {
   rounds: number;
-  /** Holders that signed the agreement; each round samples from them. */
+  /** Holders that signed the agreement; each round samples from them unless `schedule` says who. */
   holders: string[];
+  /**
+   * Who is invited to each round, as the market planned it and each holder's
+   * agreement states (`roundsInvited`). When present it replaces the seeded
+   * random sample, so the holders train in the rounds they sold, and the
+   * participation the auditor checks is the participation that was signed.
+   */
+  schedule?: string[][];
   /** Updates wanted per round (C × K in McMahan's notation). */
   clientsPerRound: number;
   /** Extra holders asked per round, as a fraction (0.3 asks 30% more and keeps the first to finish). */
@@ -228,11 +235,11 @@ export class RoundFlows {
       plan.holders.length,
       Math.ceil(plan.clientsPerRound * (1 + plan.overcommit)),
     );
-    const holders = sampleWithoutReplacement(
-      plan.holders,
-      asked,
-      seededRng(`select|${plan.seed}|${round}`),
-    ).sort();
+    const scheduled = plan.schedule?.[round];
+    const holders = (
+      scheduled ??
+      sampleWithoutReplacement(plan.holders, asked, seededRng(`select|${plan.seed}|${round}`))
+    ).toSorted();
     return {
       ...plan,
       round,

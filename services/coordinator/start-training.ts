@@ -10,6 +10,7 @@ import { initialWeights } from "../learning/models/build-model.ts";
 import type { RoundBook } from "../learning/rounds/round-book.ts";
 import { inTransaction } from "../store/in-transaction.ts";
 import { AgreementsRepository } from "../store/repositories/agreements-repository.ts";
+import { TaskSelectionsRepository } from "../store/repositories/task-selections-repository.ts";
 import { TasksRepository } from "../store/repositories/tasks-repository.ts";
 import type { Database, TaskStatus } from "../store/schema.ts";
 import { taskPlanFor } from "./training-plan.ts";
@@ -59,7 +60,11 @@ export async function startTraining(
       detail: `Task ${taskId} is ${task.status}; training starts once every agreement is signed (agreed).`,
     });
   }
-  const plan = taskPlanFor(task, await new AgreementsRepository(deps.db).listForTask(taskId));
+  const plan = taskPlanFor(
+    task,
+    await new AgreementsRepository(deps.db).listForTask(taskId),
+    await new TaskSelectionsRepository(deps.db).find(taskId),
+  );
   if (task.status === "agreed") {
     try {
       task = await inTransaction(deps.db, async (trx) => {

@@ -36,17 +36,74 @@ function agreedTier(agreement: AgreementRecord): number {
 }
 
 /**
+ * The market's participation plan (the selection's `rounds`: holder ids
+ * invited to each round), checked against what was signed: one entry per
+ * round, every invited holder has an agreement, and each round invites at
+ * least the updates it needs. Undefined when the task has no stored plan.
+ */
+export function scheduleOf(
+  selection: Record<string, unknown> | undefined,
+  rounds: number,
+  holders: readonly string[],
+  minUpdates: number,
+): string[][] | undefined {
+  const planned = selection?.rounds;
+  if (planned === undefined) return undefined;
+  const signed = new Set(holders);
+  const invalid = (detail: string) =>
+    new AgoraError("conflict", "Participation plan does not match the agreements", { detail });
+  if (!Array.isArray(planned) || planned.length !== rounds) {
+    throw invalid(
+      `The selection plans ${Array.isArray(planned) ? planned.length : "no"} rounds; the task has ${rounds}.`,
+    );
+  }
+  return planned.map((invited: unknown, round) => {
+    if (
+      !Array.isArray(invited) ||
+      invited.some((id) => typeof id !== "string" || !signed.has(id))
+    ) {
+      throw invalid(`Round ${round} invites a holder without a signed agreement.`);
+    }
+    const unique = [...new Set(invited as string[])].sort();
+    if (unique.length < minUpdates) {
+      throw invalid(
+        `Round ${round} invites ${unique.length} holders and needs ${minUpdates} updates.`,
+      );
+    }
+    return unique;
+  });
+}
+
+/** Most rounds any one holder is invited to: what its privacy loss composes over. */
+const mostInvitations = (schedule: readonly string[][]): number => {
+  const counts = new Map<string, number>();
+  for (const round of schedule) for (const id of round) counts.set(id, (counts.get(id) ?? 0) + 1);
+  return Math.max(1, ...counts.values());
+};
+
+/**
  * The task's training plan, read from what was signed: the holders with an
  * agreement, each one's model tier, the spec's rounds, holders per round,
- * over-selection and local epochs, and DP-FedAvg with the noise calibrated
- * to the agreed (ε, δ).
+ * over-selection and local epochs, who trains in which round (the market's
+ * participation plan, when the task went through the auction), and
+ * DP-FedAvg with the noise calibrated to the agreed (ε, δ).
  *
  * Noise is added once, at aggregation (client-level DP, McMahan et al. 2018):
  * added by every holder instead, it would be √n times larger for the same
- * guarantee. A round needs the spec's `minHolders` updates (or all it asks
- * for, if fewer): the owner said the task is not worth running with fewer.
+ * guarantee. The accounting follows how holders are picked. A random sample
+ * each round amplifies privacy by the sampling rate over all rounds. A fixed
+ * plan does not (who trains is known in advance), so each holder's loss is
+ * the plain Gaussian mechanism composed over the rounds it is invited to,
+ * and σ is calibrated for the holder invited most.
+ *
+ * A round needs the spec's `minHolders` updates (or all it asks for, if
+ * fewer): the owner said the task is not worth running with fewer.
  */
-export function taskPlanFor(task: TaskRecord, agreements: readonly AgreementRecord[]): TaskPlan {
+export function taskPlanFor(
+  task: TaskRecord,
+  agreements: readonly AgreementRecord[],
+  selection?: Record<string, unknown>,
+): TaskPlan {
   const spec = specOf(task);
   if (agreements.length === 0) {
     throw new AgoraError("conflict", "Task has no signed agreements", {
@@ -57,14 +114,16 @@ export function taskPlanFor(task: TaskRecord, agreements: readonly AgreementReco
   const clientsPerRound = Math.min(spec.holdersPerRound, holders.length);
   const overcommit = spec.selection.overSelection;
   const asked = Math.min(holders.length, Math.ceil(clientsPerRound * (1 + overcommit)));
+  const minUpdates = Math.min(spec.minHolders, clientsPerRound);
+  const schedule = scheduleOf(selection, spec.rounds, holders, minUpdates);
+  const privacy = { epsilon: spec.privacy.epsilon, delta: spec.privacy.delta };
   const dp = {
     clipNorm: trainingDefaults.clipNorm,
-    noiseMultiplier: noiseMultiplierFor({
-      epsilon: spec.privacy.epsilon,
-      delta: spec.privacy.delta,
-      rounds: spec.rounds,
-      samplingRate: asked / holders.length,
-    }),
+    noiseMultiplier: noiseMultiplierFor(
+      schedule === undefined
+        ? { ...privacy, rounds: spec.rounds, samplingRate: asked / holders.length }
+        : { ...privacy, rounds: mostInvitations(schedule), samplingRate: 1 },
+    ),
     noiseAt: "aggregator" as const,
   };
   return {
@@ -79,9 +138,10 @@ export function taskPlanFor(task: TaskRecord, agreements: readonly AgreementReco
     trainAttempts: trainingDefaults.trainAttempts,
     rounds: spec.rounds,
     holders,
+    ...(schedule !== undefined && { schedule }),
     clientsPerRound,
     overcommit,
-    minUpdates: Math.min(spec.minHolders, clientsPerRound),
+    minUpdates,
     roundDurationMs: Math.round(spec.roundDeadlineS * 1000),
     seed: task.id,
   };

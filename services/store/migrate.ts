@@ -41,7 +41,11 @@ export async function migrateToLatest<Schema>(db: Kysely<Schema>): Promise<strin
     if (error === undefined) {
       return results.filter((result) => result.status === "Success").map((r) => r.migrationName);
     }
-    if (attempt < maxAttempts && isOtherSchemaVanishing(error, migrationTableSchema)) continue;
+    if (attempt < maxAttempts && isOtherSchemaVanishing(error, migrationTableSchema)) {
+      // Drops come in bursts (a test run tearing down): wait a little longer each time.
+      await new Promise((resolve) => setTimeout(resolve, attempt * 25));
+      continue;
+    }
     const failed = results.find((result) => result.status === "Error")?.migrationName;
     throw new AgoraError("internal", "Database migration failed", {
       detail: `${failed ?? "a migration"}: ${error instanceof Error ? error.message : String(error)}`,
@@ -50,7 +54,7 @@ export async function migrateToLatest<Schema>(db: Kysely<Schema>): Promise<strin
   }
 }
 
-const maxAttempts = 5;
+const maxAttempts = 10;
 
 /**
  * Kysely checks for its bookkeeping tables by introspecting every schema of

@@ -71,6 +71,56 @@ describe("the coordinator's training plan", () => {
     assert.ok((plan.dp?.noiseMultiplier ?? 0) > 0);
   });
 
+  it("follows the market's participation plan and calibrates noise for it", () => {
+    const signed = [agreement("a", 0), agreement("b", 0), agreement("c", 0)];
+    // Ten rounds of two: a and b are each invited 7 times, c 6 times.
+    const rounds = Array.from(
+      { length: 10 },
+      (_, r) =>
+        [
+          ["a", "b"],
+          ["b", "c"],
+          ["c", "a"],
+        ][r % 3],
+    );
+    const plan = taskPlanFor(task(spec), signed, { rounds });
+    assert.deepEqual(
+      plan.schedule,
+      rounds.map((round) => round?.toSorted()),
+    );
+    // A fixed plan gets no amplification by sampling: the plain Gaussian
+    // mechanism, composed over the 7 rounds of the holder invited most.
+    assert.equal(
+      plan.dp?.noiseMultiplier,
+      noiseMultiplierFor({ epsilon: 4, delta: 1e-5, rounds: 7, samplingRate: 1 }),
+    );
+    const sampled = taskPlanFor(task(spec), signed);
+    assert.equal(sampled.schedule, undefined, "no stored plan: seeded random sampling");
+    assert.equal(
+      sampled.dp?.noiseMultiplier,
+      noiseMultiplierFor({
+        epsilon: 4,
+        delta: 1e-5,
+        rounds: 10,
+        samplingRate: Math.min(3, Math.ceil(2 * (1 + sampled.overcommit))) / 3,
+      }),
+    );
+  });
+
+  it("refuses a participation plan that does not match what was signed", () => {
+    const signed = [agreement("a", 0), agreement("b", 0)];
+    const rounds = (r: string[]) => Array.from({ length: 10 }, () => r);
+    assert.throws(() => taskPlanFor(task(spec), signed, { rounds: rounds(["a", "b"]).slice(1) }), {
+      detail: "The selection plans 9 rounds; the task has 10.",
+    });
+    assert.throws(() => taskPlanFor(task(spec), signed, { rounds: rounds(["a", "z"]) }), {
+      detail: "Round 0 invites a holder without a signed agreement.",
+    });
+    assert.throws(() => taskPlanFor(task(spec), signed, { rounds: rounds(["a"]) }), {
+      detail: "Round 0 invites 1 holders and needs 2 updates.",
+    });
+  });
+
   it("refuses a model it cannot train, a tier the model lacks, and a task nobody signed", () => {
     assert.throws(
       () => taskPlanFor(task({ ...spec, model: { name: "resnet" } }), [agreement("a", 0)]),

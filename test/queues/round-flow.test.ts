@@ -207,4 +207,49 @@ describe("FL rounds as BullMQ flows (real Redis)", () => {
       ],
     );
   });
+
+  it("invites each round's holders from the schedule when the plan has one", async () => {
+    // h9 has no data and fails every job: a round that invited it could not reach 2 updates.
+    harness.startHolder("h3");
+    const schedule = [
+      ["h2", "h1"],
+      ["h3", "h2"],
+    ];
+    await harness.flows.startTask(
+      {
+        taskId: "task-scheduled",
+        model: "mnist-2nn",
+        strategy: { name: "fedavg" },
+        localEpochs: 1,
+        batchSize: 20,
+        learningRate: 0.1,
+        dp: null,
+        rounds: 2,
+        holders: ["h1", "h2", "h3", "h9"],
+        schedule,
+        clientsPerRound: 2,
+        overcommit: 0,
+        minUpdates: 2,
+        roundDurationMs: 30_000,
+        seed: "scheduled",
+      },
+      harness.globalModelHash,
+    );
+    const last = await harness.waitForResult({ taskId: "task-scheduled", round: 1 });
+    assert.equal(last.status, "aggregated");
+    for (const [round, invited] of schedule.entries()) {
+      const plan = await harness.book.getPlan({ taskId: "task-scheduled", round });
+      assert.deepEqual(
+        plan?.holders,
+        invited.toSorted(),
+        `round ${round} asks its scheduled holders`,
+      );
+      const updates = await harness.book.listUpdates({ taskId: "task-scheduled", round });
+      assert.deepEqual(
+        updates.map((update) => update.holderId).sort(),
+        invited.toSorted(),
+        `round ${round} aggregates only them`,
+      );
+    }
+  });
 });

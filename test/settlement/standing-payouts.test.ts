@@ -215,3 +215,83 @@ describe("flagged holders at settlement", () => {
     assert.equal(checkPayouts(inputs, totals, null, "exact-shapley").result.status, "fail");
   });
 });
+
+describe("a winner the participation plan never invited", () => {
+  const rows = [...scoredRound(0), ...scoredRound(1)];
+  const everyone = [...holders, "spare"];
+
+  /** Settlement as the pipeline runs it, with `spare`'s agreement saying `roundsInvited: 0`. */
+  function settle() {
+    const contributions = taskContributions(everyone, rows, undefined, new Set(["spare"]));
+    const table = planPayouts({
+      budget,
+      participants: everyone.map((holderId) => ({
+        holderId,
+        basePrice: agreedBase,
+        contribution: contributions.byHolder.get(holderId)?.total ?? 0,
+        standing: contributions.byHolder.get(holderId)?.standing ?? "free_rider",
+      })),
+      rule: { freeRiderBase: "forfeit" },
+    });
+    return { contributions, table };
+  }
+
+  /** The auditor's inputs for that table, with the participation plan the selection stored. */
+  function auditedWith(plannedRounds: string[][]): AuditInputs {
+    const base = auditInputs(rows, "forfeit");
+    return {
+      ...base,
+      agreements: everyone.map((holderId) => ({
+        holderId,
+        price: agreedBase,
+        terms: { freeRiderBase: "forfeit", roundsInvited: holderId === "spare" ? 0 : 2 },
+      })),
+      payouts: settle().table.lines.map((line, leafIndex) => ({
+        id: `payout-${leafIndex}`,
+        taskId: "task-standing",
+        holderId: line.holderId,
+        leafIndex,
+        rail: "sandbox",
+        account: line.holderId,
+        base: line.base,
+        bonus: line.bonus,
+        amount: line.amount,
+        status: "sent",
+        externalRef: null,
+      })),
+      selection: { rounds: plannedRounds },
+    };
+  }
+
+  it("is owed its base and no bonus: it sold participation nobody asked for", () => {
+    const { contributions, table } = settle();
+    assert.equal(contributions.byHolder.get("spare")?.standing, "contributor");
+    assert.deepEqual(
+      table.lines.map((line) => [line.holderId, line.base, line.bonus]),
+      [
+        // The pool is 1,000 smaller by spare's base, split by the same scores.
+        ["good", 1_000n, 3_333n],
+        ["idle", 0n, 0n],
+        ["poison", 0n, 0n],
+        ["other", 1_000n, 1_667n],
+        ["spare", 1_000n, 0n],
+      ],
+    );
+  });
+
+  it("passes the audit when the stored plan agrees, and fails it when the plan did invite it", () => {
+    const totals = contributionTotals(rows, "exact-shapley");
+    const honest = auditedWith([holders, holders]);
+    assert.equal(checkFreeRiders(honest, totals, "exact-shapley").status, "pass");
+    assert.equal(checkPayouts(honest, totals, null, "exact-shapley").result.status, "pass");
+
+    // The plan invited spare to round 1 and it sent nothing: a no-show, not owed its base.
+    const invited = auditedWith([holders, [...holders, "spare"]]);
+    const freeRiders = checkFreeRiders(invited, totals, "exact-shapley");
+    assert.deepEqual(
+      freeRiders.findings.map((finding) => [finding.code, finding.holderId]),
+      [["paid_without_update", "spare"]],
+    );
+    assert.equal(checkPayouts(invited, totals, null, "exact-shapley").result.status, "fail");
+  });
+});

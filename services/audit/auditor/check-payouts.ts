@@ -10,6 +10,7 @@ import {
 import { type CheckResult, checkResult, type Finding } from "./audit-findings.ts";
 import { type AuditInputs, payoutMethodOf } from "./audit-inputs.ts";
 import { recomputedFlags } from "./recomputed-flags.ts";
+import { uninvitedHolders } from "./uninvited-holders.ts";
 
 /** What the escrow holds for the task, when it settles on chain. */
 export interface CommittedPayouts {
@@ -21,15 +22,23 @@ export interface CommittedPayouts {
 
 /**
  * The standing the auditor gives a holder, as settlement decides it: flagged an attacker in any
- * round (flags recomputed from each round's stored evidence) makes an attacker; flagged a free
- * rider, or a task-level contribution of zero or less, a free rider; anything else a contributor.
+ * round (flags recomputed from each round's stored evidence) makes an attacker; a holder the
+ * participation plan never invited and that was never scored, a contributor (base, no bonus);
+ * flagged a free rider, or a task-level contribution of zero or less, a free rider; anything
+ * else a contributor.
  */
-export const standingOf = (contribution: number, flags: ReadonlySet<string> = new Set()) =>
+export const standingOf = (
+  contribution: number,
+  flags: ReadonlySet<string> = new Set(),
+  uninvitedAndUnscored = false,
+) =>
   flags.has("attacker")
     ? ("attacker" as const)
-    : flags.has("free_rider") || contribution <= 0
-      ? ("free_rider" as const)
-      : ("contributor" as const);
+    : uninvitedAndUnscored
+      ? ("contributor" as const)
+      : flags.has("free_rider") || contribution <= 0
+        ? ("free_rider" as const)
+        : ("contributor" as const);
 
 /** The payout rule of the agreements: `freeRiderBase: "pay"` only if every agreement says so. */
 export function payoutRuleOf(agreements: AuditInputs["agreements"]): PayoutRule {
@@ -53,6 +62,7 @@ export function checkPayouts(
   const metrics: Record<string, unknown> = {};
   // Flag mismatches are the free-rider check's findings; here only the standings count.
   const flags = recomputedFlags(inputs.contributions.filter((row) => row.method === method));
+  const uninvited = uninvitedHolders(inputs);
   let plan: PayoutPlan | null = null;
   try {
     plan = planPayouts({
@@ -63,7 +73,11 @@ export function checkPayouts(
           holderId: agreement.holderId,
           basePrice: agreement.price,
           contribution,
-          standing: standingOf(contribution, flags.get(agreement.holderId)),
+          standing: standingOf(
+            contribution,
+            flags.get(agreement.holderId),
+            uninvited.has(agreement.holderId),
+          ),
         };
       }),
       rule: payoutRuleOf(inputs.agreements),

@@ -60,6 +60,7 @@ export async function planTaskPayouts(
     holderIds,
     await repos.contributions.forTask(task.id),
     terms.contributionMethod,
+    new Set(terms.holders.filter((holder) => holder.neverInvited).map((h) => h.holderId)),
   );
   const plan = planPayouts({
     budget: task.budget,

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { AgoraError } from "../../errors/agora-error.ts";
 import type { AgreementRecord } from "../../store/repositories/agreements-repository.ts";
 import type { TaskRecord } from "../../store/repositories/tasks-repository.ts";
+import { neverInvited } from "../payouts/never-invited.ts";
 import { defaultPayoutRule, type PayoutRule } from "../payouts/payout-plan.ts";
 
 /**
@@ -25,8 +26,11 @@ const payoutTermsSchema = z.object({
 
 /** What settlement needs from a task's signed agreements. */
 export interface SettlementTerms {
-  /** One per signed agreement, ordered by holder id: who is paid and their base price. */
-  holders: Array<{ holderId: string; basePrice: bigint }>;
+  /**
+   * One per signed agreement, ordered by holder id: who is paid, their base
+   * price, and whether the participation plan left them out of every round.
+   */
+  holders: Array<{ holderId: string; basePrice: bigint; neverInvited: boolean }>;
   rule: PayoutRule;
   bonusPool: bigint | undefined;
   contributionMethod: string | undefined;
@@ -75,6 +79,7 @@ export function settlementTermsOf(
     holders: agreements.map((agreement) => ({
       holderId: agreement.holderId,
       basePrice: agreement.price,
+      neverInvited: neverInvited(agreement.terms),
     })),
     rule: {
       ...defaultPayoutRule,

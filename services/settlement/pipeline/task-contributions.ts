@@ -47,14 +47,17 @@ export interface TaskContributions {
  * round the one method all its scores come from (the agreed one, else the
  * most trusted one scored), and decides each holder's standing:
  * - attacker: flagged as one in any round;
- * - free rider: flagged as one, never scored (no update arrived in time), or
- *   a total of zero or less (its updates did not improve the model);
- * - contributor otherwise.
+ * - free rider: flagged as one, never scored although invited (no update
+ *   arrived in time), or a total of zero or less (its updates did not
+ *   improve the model);
+ * - contributor otherwise, including a holder the plan never invited and
+ *   that was never scored (`uninvited`): base price, zero bonus.
  */
 export function taskContributions(
   holderIds: readonly string[],
   records: readonly ContributionRecord[],
   agreedMethod?: string,
+  uninvited: ReadonlySet<string> = new Set(),
 ): TaskContributions {
   const byRound = new Map<number, ContributionRecord[]>();
   for (const record of records) {
@@ -83,9 +86,11 @@ export function taskContributions(
   for (const [holderId, { total, rounds, flags }] of totals) {
     const standing: ParticipantStanding = flags.has("attacker")
       ? "attacker"
-      : flags.has("free_rider") || rounds === 0 || total <= 0
-        ? "free_rider"
-        : "contributor";
+      : rounds === 0 && uninvited.has(holderId)
+        ? "contributor"
+        : flags.has("free_rider") || rounds === 0 || total <= 0
+          ? "free_rider"
+          : "contributor";
     byHolder.set(holderId, { holderId, total, roundsScored: rounds, standing });
   }
   return { methodByRound, byHolder };
