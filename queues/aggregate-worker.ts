@@ -147,18 +147,17 @@ export async function closeRound(key: RoundKey, deps: AggregateWorkerDeps): Prom
       at: Date.now(),
     });
   }
+  const next = (await deps.flows.nextAfter(stored)) ?? null;
   if (deps.roundClosed) {
-    const task = await deps.flows.getTask(stored.taskId);
     const job: RoundClosedJob = {
       taskId: stored.taskId,
       round: stored.round,
       status: stored.status,
-      lastRound:
-        stored.status === "failed" || task === undefined || stored.round + 1 >= task.rounds,
+      lastRound: next === null,
     };
     await deps.roundClosed.add("round-closed", job, { jobId: roundClosedJobId(job) });
   }
-  await deps.flows.continueTask(stored);
+  await deps.flows.continueTask(stored, next);
   return stored;
 }
 

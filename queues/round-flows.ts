@@ -68,6 +68,26 @@ export interface TaskPlan extends TaskTraining {
   minUpdates: number;
   roundDurationMs: number;
   seed: string;
+  /**
+   * Training stops after this many failed rounds in a row (too few updates
+   * by the deadline). Fewer are skipped: the next round starts from the model
+   * the failed one started from. Default `defaultFailedRoundsInARow`.
+   */
+  maxFailedRoundsInARow?: number;
+}
+
+/**
+ * One failed round is a bad moment (holders offline at once, a deadline too
+ * tight); two in a row say the task cannot gather its quorum, and going on
+ * would only burn the holders' time.
+ */
+export const defaultFailedRoundsInARow = 2;
+
+/** The round that follows a closed one, and the model it starts from. */
+export interface NextRound {
+  plan: TaskPlan;
+  round: number;
+  modelHash: string;
 }
 
 export interface RoundFlowsOptions {
@@ -207,14 +227,50 @@ export class RoundFlows {
     return raw === null ? undefined : (JSON.parse(raw) as TaskPlan);
   }
 
-  /** After a round closes: start the next one, or report the task finished. */
-  async continueTask(result: RoundResult): Promise<void> {
+  /**
+   * What follows a closed round: the next round, from the model the closed
+   * one produced (or, if it failed, the model it started from), or nothing
+   * when training is over: the last round closed, too many failed in a row,
+   * or the round belongs to no stored task.
+   */
+  async nextAfter(result: RoundResult): Promise<NextRound | undefined> {
     const plan = await this.getTask(result.taskId);
-    if (plan === undefined || result.status !== "aggregated" || result.modelHash === undefined) {
+    if (plan === undefined || result.round + 1 >= plan.rounds) return undefined;
+    if (result.status === "aggregated") {
+      return result.modelHash === undefined
+        ? undefined
+        : { plan, round: result.round + 1, modelHash: result.modelHash };
+    }
+    const limit = plan.maxFailedRoundsInARow ?? defaultFailedRoundsInARow;
+    let failedInARow = 1;
+    for (let round = result.round - 1; round >= 0 && failedInARow < limit; round--) {
+      const earlier = await this.#options.book.getResult({ taskId: result.taskId, round });
+      if (earlier?.status !== "failed") break;
+      failedInARow += 1;
+    }
+    if (failedInARow >= limit) return undefined;
+    const failed = await this.#options.book.getPlan(result);
+    return failed && { plan, round: result.round + 1, modelHash: failed.globalModelHash };
+  }
+
+  /**
+   * After a round closes: start the next one, or report the task finished
+   * when its last round aggregated. `next` is `nextAfter(result)`, when the
+   * caller has it already.
+   */
+  async continueTask(result: RoundResult, next?: NextRound | null): Promise<void> {
+    const following = next === undefined ? await this.nextAfter(result) : next;
+    if (following) {
+      await this.startRound(this.#roundOf(following.plan, following.round, following.modelHash));
       return;
     }
-    if (result.round + 1 < plan.rounds) {
-      await this.startRound(this.#roundOf(plan, result.round + 1, result.modelHash));
+    const plan = await this.getTask(result.taskId);
+    if (
+      plan === undefined ||
+      result.round + 1 < plan.rounds ||
+      result.status !== "aggregated" ||
+      result.modelHash === undefined
+    ) {
       return;
     }
     await this.#options.progress.publish({

@@ -252,4 +252,58 @@ describe("FL rounds as BullMQ flows (real Redis)", () => {
       );
     }
   });
+
+  it("skips one failed round, starting the next from the same model, and stops after two in a row", async () => {
+    // h9 fails every job, so a round that needs both of its holders fails when it asks h9.
+    const task = (taskId: string, schedule: string[][]) =>
+      harness.flows.startTask(
+        {
+          taskId,
+          model: "mnist-2nn",
+          strategy: { name: "fedavg" },
+          localEpochs: 1,
+          batchSize: 20,
+          learningRate: 0.1,
+          dp: null,
+          rounds: schedule.length,
+          holders: ["h1", "h2", "h9"],
+          schedule,
+          clientsPerRound: 2,
+          overcommit: 0,
+          minUpdates: 2,
+          roundDurationMs: 30_000,
+          seed: taskId,
+        },
+        harness.globalModelHash,
+      );
+    const statuses = async (taskId: string, rounds: number) =>
+      Promise.all(
+        Array.from({ length: rounds }, async (_, round) => {
+          const result = await harness.book.getResult({ taskId, round });
+          return result?.status ?? "never started";
+        }),
+      );
+
+    await task("task-skip", [
+      ["h1", "h9"],
+      ["h1", "h2"],
+    ]);
+    const recovered = await harness.waitForResult({ taskId: "task-skip", round: 1 });
+    assert.equal(recovered.status, "aggregated");
+    assert.deepEqual(await statuses("task-skip", 2), ["failed", "aggregated"]);
+    const [first, second] = await Promise.all(
+      [0, 1].map((round) => harness.book.getPlan({ taskId: "task-skip", round })),
+    );
+    assert.equal(second?.globalModelHash, first?.globalModelHash, "round 1 starts where 0 did");
+
+    await task("task-stop", [
+      ["h1", "h9"],
+      ["h2", "h9"],
+      ["h1", "h2"],
+    ]);
+    await harness.waitForResult({ taskId: "task-stop", round: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.deepEqual(await statuses("task-stop", 3), ["failed", "failed", "never started"]);
+    assert.equal(await harness.book.getPlan({ taskId: "task-stop", round: 2 }), undefined);
+  });
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { AuditInputs } from "../../services/audit/auditor/audit-inputs.ts";
 import { contributionTotals } from "../../services/audit/auditor/audit-inputs.ts";
+import { checkFairness } from "../../services/audit/auditor/check-fairness.ts";
 import { checkFreeRiders } from "../../services/audit/auditor/check-free-riders.ts";
 import { checkPayouts } from "../../services/audit/auditor/check-payouts.ts";
 import {
@@ -293,5 +294,36 @@ describe("a winner the participation plan never invited", () => {
       [["paid_without_update", "spare"]],
     );
     assert.equal(checkPayouts(invited, totals, null, "exact-shapley").result.status, "fail");
+  });
+});
+
+describe("fairness among the holders no round flagged", () => {
+  // `other` now scores below the copy `idle` (0.004 against 0.01 a round): idle still forfeits.
+  const rows = [...scoredRound(0), ...scoredRound(1)].map((row) =>
+    row.holderId === "other" ? { ...row, score: 0.004 } : row,
+  );
+  const totals = contributionTotals(rows, "exact-shapley");
+
+  it("does not hold a flagged free rider's forfeited bonus against the payout", () => {
+    const inputs = auditInputs(rows, "forfeit");
+    const idle = inputs.payouts.find((line) => line.holderId === "idle");
+    const other = inputs.payouts.find((line) => line.holderId === "other");
+    assert.ok((totals.get("idle") ?? 0) > (totals.get("other") ?? 0));
+    assert.ok(idle?.bonus === 0n && (other?.bonus ?? 0n) > 0n);
+    const fairness = checkFairness(inputs, totals, "exact-shapley");
+    assert.equal(fairness.status, "pass", JSON.stringify(fairness.findings));
+  });
+
+  it("still fails a bonus that falls as contribution rises between unflagged holders", () => {
+    const inputs = auditInputs(rows, "forfeit");
+    const good = inputs.payouts.find((line) => line.holderId === "good");
+    const other = inputs.payouts.find((line) => line.holderId === "other");
+    assert.ok(good && other);
+    [good.bonus, other.bonus] = [other.bonus, good.bonus];
+    const fairness = checkFairness(inputs, totals, "exact-shapley");
+    assert.deepEqual(
+      fairness.findings.map((finding) => [finding.code, finding.holderId]),
+      [["bonus_not_monotone", "good"]],
+    );
   });
 });

@@ -1,7 +1,8 @@
 import { gini } from "../../market/mechanism/selection-bias.ts";
 import { type CheckResult, checkResult, type Finding, skippedCheck } from "./audit-findings.ts";
-import type { AuditInputs } from "./audit-inputs.ts";
+import { type AuditInputs, payoutMethodOf } from "./audit-inputs.ts";
 import { spearman } from "./rank-statistics.ts";
+import { recomputedFlags } from "./recomputed-flags.ts";
 
 /**
  * Largest-remainder rounding may hand one holder one minor unit more than a holder with a
@@ -10,20 +11,27 @@ import { spearman } from "./rank-statistics.ts";
 const roundingSlack = 1n;
 
 /**
- * Payout against contribution, over what is actually stored to be paid. Bonuses must rise with
- * contribution (any pair where more contribution earned a smaller bonus fails); Spearman's rank
+ * Payout against contribution, over what is actually stored to be paid. Among holders no round
+ * flagged, bonuses must rise with contribution (any pair where more contribution earned a
+ * smaller bonus fails); Spearman's rank
  * correlation of bonus with contribution and the Gini coefficients of payouts and of
  * contributions are published so readers can see how concentrated each is.
  */
 export function checkFairness(
   inputs: AuditInputs,
   totals: ReadonlyMap<string, number>,
+  method: string | undefined = payoutMethodOf(inputs.contributions),
 ): CheckResult {
   const lines = inputs.payouts;
   if (lines.length === 0) return skippedCheck("fairness", "no payout table is stored");
   const findings: Finding[] = [];
   const contributionOf = (holderId: string) => totals.get(holderId) ?? 0;
-  const rewarded = lines.filter((line) => contributionOf(line.holderId) > 0);
+  // A holder a round flagged (free rider, attacker) forfeits the bonus whatever its score: the
+  // free-rider check judges those flags, so only unflagged holders are compared here.
+  const flagged = recomputedFlags(inputs.contributions.filter((row) => row.method === method));
+  const rewarded = lines.filter(
+    (line) => contributionOf(line.holderId) > 0 && (flagged.get(line.holderId)?.size ?? 0) === 0,
+  );
   for (const a of rewarded) {
     for (const b of rewarded) {
       if (
