@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { trainJobId } from "../../queues/payloads.ts";
+import type { TaskPlan } from "../../queues/round-flows.ts";
 import { runTrainJob } from "../../queues/train-worker.ts";
 import { startRoundHarness } from "../learning/round-harness.ts";
 
@@ -19,6 +20,26 @@ async function waitForJob(harness: Harness, holderId: string, jobId: string) {
   } finally {
     await queue.close();
   }
+}
+
+/** A two-holder FedAvg task on the harness's holders; tests override what they exercise. */
+function taskPlan(overrides: Partial<TaskPlan> & Pick<TaskPlan, "taskId">): TaskPlan {
+  return {
+    model: "mnist-2nn",
+    strategy: { name: "fedavg" },
+    localEpochs: 1,
+    batchSize: 20,
+    learningRate: 0.1,
+    dp: null,
+    rounds: 2,
+    holders: ["h1", "h2"],
+    clientsPerRound: 2,
+    overcommit: 0,
+    minUpdates: 2,
+    roundDurationMs: 30_000,
+    seed: overrides.taskId,
+    ...overrides,
+  };
 }
 
 describe("FL rounds as BullMQ flows (real Redis)", () => {
@@ -172,22 +193,12 @@ describe("FL rounds as BullMQ flows (real Redis)", () => {
 
   it("runs a whole task: each round starts the next, and progress is published", async () => {
     await harness.flows.startTask(
-      {
+      taskPlan({
         taskId: "task-run",
-        model: "mnist-2nn",
         strategy: { name: "fedprox", mu: 0.01 },
-        localEpochs: 1,
-        batchSize: 20,
-        learningRate: 0.1,
         dp: { clipNorm: 5, noiseMultiplier: 0.01, noiseAt: "holder" },
-        rounds: 2,
-        holders: ["h1", "h2"],
-        clientsPerRound: 2,
-        overcommit: 0,
-        minUpdates: 2,
-        roundDurationMs: 30_000,
         seed: "run",
-      },
+      }),
       harness.globalModelHash,
     );
     const last = await harness.waitForResult({ taskId: "task-run", round: 1 });
@@ -216,23 +227,7 @@ describe("FL rounds as BullMQ flows (real Redis)", () => {
       ["h3", "h2"],
     ];
     await harness.flows.startTask(
-      {
-        taskId: "task-scheduled",
-        model: "mnist-2nn",
-        strategy: { name: "fedavg" },
-        localEpochs: 1,
-        batchSize: 20,
-        learningRate: 0.1,
-        dp: null,
-        rounds: 2,
-        holders: ["h1", "h2", "h3", "h9"],
-        schedule,
-        clientsPerRound: 2,
-        overcommit: 0,
-        minUpdates: 2,
-        roundDurationMs: 30_000,
-        seed: "scheduled",
-      },
+      taskPlan({ taskId: "task-scheduled", holders: ["h1", "h2", "h3", "h9"], schedule }),
       harness.globalModelHash,
     );
     const last = await harness.waitForResult({ taskId: "task-scheduled", round: 1 });
@@ -257,23 +252,7 @@ describe("FL rounds as BullMQ flows (real Redis)", () => {
     // h9 fails every job, so a round that needs both of its holders fails when it asks h9.
     const task = (taskId: string, schedule: string[][]) =>
       harness.flows.startTask(
-        {
-          taskId,
-          model: "mnist-2nn",
-          strategy: { name: "fedavg" },
-          localEpochs: 1,
-          batchSize: 20,
-          learningRate: 0.1,
-          dp: null,
-          rounds: schedule.length,
-          holders: ["h1", "h2", "h9"],
-          schedule,
-          clientsPerRound: 2,
-          overcommit: 0,
-          minUpdates: 2,
-          roundDurationMs: 30_000,
-          seed: taskId,
-        },
+        taskPlan({ taskId, rounds: schedule.length, holders: ["h1", "h2", "h9"], schedule }),
         harness.globalModelHash,
       );
     const statuses = async (taskId: string, rounds: number) =>

@@ -12,7 +12,7 @@ import {
   standingThresholds,
   type UpdateEvidence,
 } from "../../services/learning/contribution/round-standing.ts";
-import { planPayouts } from "../../services/settlement/payouts/payout-plan.ts";
+import { type PayoutLine, planPayouts } from "../../services/settlement/payouts/payout-plan.ts";
 import { taskContributions } from "../../services/settlement/pipeline/task-contributions.ts";
 import type { ContributionRecord } from "../../services/store/repositories/contributions-repository.ts";
 import type { PayoutRecord } from "../../services/store/repositories/payouts-repository.ts";
@@ -104,10 +104,9 @@ function plan(rows: readonly ContributionRecord[], freeRiderBase: "pay" | "forfe
   });
 }
 
-/** What the auditor loads for the task, with the payout table settlement stored. */
-function auditInputs(rows: ContributionRecord[], freeRiderBase: "pay" | "forfeit"): AuditInputs {
-  const lines = plan(rows, freeRiderBase).lines;
-  const payouts: PayoutRecord[] = lines.map((line, leafIndex) => ({
+/** The payout table as settlement stores it, every line sent on the sandbox rail. */
+function storedPayouts(lines: readonly PayoutLine[]): PayoutRecord[] {
+  return lines.map((line, leafIndex) => ({
     id: `payout-${leafIndex}`,
     taskId: "task-standing",
     holderId: line.holderId,
@@ -120,6 +119,11 @@ function auditInputs(rows: ContributionRecord[], freeRiderBase: "pay" | "forfeit
     status: "sent",
     externalRef: null,
   }));
+}
+
+/** What the auditor loads for the task, with the payout table settlement stored. */
+function auditInputs(rows: ContributionRecord[], freeRiderBase: "pay" | "forfeit"): AuditInputs {
+  const payouts = storedPayouts(plan(rows, freeRiderBase).lines);
   return {
     task: {
       ...newTask({ id: "task-standing", rail: "sandbox", budget }),
@@ -247,19 +251,7 @@ describe("a winner the participation plan never invited", () => {
         price: agreedBase,
         terms: { freeRiderBase: "forfeit", roundsInvited: holderId === "spare" ? 0 : 2 },
       })),
-      payouts: settle().table.lines.map((line, leafIndex) => ({
-        id: `payout-${leafIndex}`,
-        taskId: "task-standing",
-        holderId: line.holderId,
-        leafIndex,
-        rail: "sandbox",
-        account: line.holderId,
-        base: line.base,
-        bonus: line.bonus,
-        amount: line.amount,
-        status: "sent",
-        externalRef: null,
-      })),
+      payouts: storedPayouts(settle().table.lines),
       selection: { rounds: plannedRounds },
     };
   }

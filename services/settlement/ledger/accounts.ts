@@ -1,4 +1,4 @@
-import type { JournalEntry } from "../../store/repositories/ledger-repository.ts";
+import type { JournalEntry, Posting } from "../../store/repositories/ledger-repository.ts";
 
 /**
  * The ledger's chart of accounts, seen from the platform:
@@ -21,6 +21,17 @@ export const holderPaidAccount = (holderId: string): string => `holder:${holderI
 export const ownerRefundedAccount = (owner: string): string =>
   `owner:${owner.toLowerCase()}:refunded`;
 
+/** Two legs moving `amount` into `debit` out of `credit`: balanced by construction. */
+export const legs = (
+  debit: string,
+  credit: string,
+  currency: string,
+  amount: bigint,
+): Posting[] => [
+  { account: debit, currency, amount },
+  { account: credit, currency, amount: -amount },
+];
+
 /** The owner's money arrived on the rail and now backs the task's escrow. */
 export function fundingEntry(input: {
   rail: LedgerRail;
@@ -35,10 +46,12 @@ export function fundingEntry(input: {
     reference: input.reference,
     taskId: input.taskId,
     memo: `${input.rail} funding of ${input.taskId}`,
-    postings: [
-      { account: cashAccount(input.rail), currency: input.currency, amount: input.amount },
-      { account: escrowAccount(input.taskId), currency: input.currency, amount: -input.amount },
-    ],
+    postings: legs(
+      cashAccount(input.rail),
+      escrowAccount(input.taskId),
+      input.currency,
+      input.amount,
+    ),
   };
 }
 
@@ -54,10 +67,7 @@ export function suspenseEntry(input: {
     kind: "suspense",
     reference: input.reference,
     memo: `unmatched ${input.rail} receipt`,
-    postings: [
-      { account: cashAccount(input.rail), currency: input.currency, amount: input.amount },
-      { account: `suspense:${input.rail}`, currency: input.currency, amount: -input.amount },
-    ],
+    postings: legs(cashAccount(input.rail), `suspense:${input.rail}`, input.currency, input.amount),
   };
 }
 
@@ -82,14 +92,8 @@ export function payoutEntry(input: {
     taskId: input.taskId,
     memo: `${input.rail} payout ${input.payoutId} to ${input.holderId}`,
     postings: [
-      { account: escrowAccount(input.taskId), currency: input.currency, amount: input.amount },
-      { account: cashAccount(input.rail), currency: input.currency, amount: -input.amount },
-      {
-        account: holderPaidAccount(input.holderId),
-        currency: input.currency,
-        amount: input.amount,
-      },
-      { account: "clearing:paid", currency: input.currency, amount: -input.amount },
+      ...legs(escrowAccount(input.taskId), cashAccount(input.rail), input.currency, input.amount),
+      ...legs(holderPaidAccount(input.holderId), "clearing:paid", input.currency, input.amount),
     ],
   };
 }
@@ -114,14 +118,8 @@ export function refundEntry(input: {
     taskId: input.taskId,
     memo: `${input.rail} remainder of ${input.taskId} returned to its owner`,
     postings: [
-      { account: escrowAccount(input.taskId), currency: input.currency, amount: input.amount },
-      { account: cashAccount(input.rail), currency: input.currency, amount: -input.amount },
-      {
-        account: ownerRefundedAccount(input.owner),
-        currency: input.currency,
-        amount: input.amount,
-      },
-      { account: "clearing:refunded", currency: input.currency, amount: -input.amount },
+      ...legs(escrowAccount(input.taskId), cashAccount(input.rail), input.currency, input.amount),
+      ...legs(ownerRefundedAccount(input.owner), "clearing:refunded", input.currency, input.amount),
     ],
   };
 }

@@ -1,5 +1,5 @@
 import type { JournalEntry } from "../../store/repositories/ledger-repository.ts";
-import { cashAccount, escrowAccount, holderPaidAccount } from "./accounts.ts";
+import { cashAccount, escrowAccount, holderPaidAccount, legs } from "./accounts.ts";
 
 /**
  * A chain task's fiat holders are paid through the platform: the coordinator
@@ -28,10 +28,12 @@ export function offRampClaimEntry(input: {
     reference: input.reference,
     taskId: input.taskId,
     memo: `coordinator claimed the off-ramp leaf of ${input.taskId} for its fiat holders`,
-    postings: [
-      { account: escrowAccount(input.taskId), currency: input.currency, amount: input.amount },
-      { account: offRampAccount(input.taskId), currency: input.currency, amount: -input.amount },
-    ],
+    postings: legs(
+      escrowAccount(input.taskId),
+      offRampAccount(input.taskId),
+      input.currency,
+      input.amount,
+    ),
   };
 }
 
@@ -59,14 +61,8 @@ export function offRampPayoutEntry(input: {
     taskId: input.taskId,
     memo: `${input.fiatRail} payout ${input.payoutId} to ${input.holderId} from the chain off-ramp${input.label === undefined ? "" : ` (${input.label})`}`,
     postings: [
-      { account: offRampAccount(input.taskId), currency: input.currency, amount: input.amount },
-      { account: cashAccount("chain"), currency: input.currency, amount: -input.amount },
-      {
-        account: holderPaidAccount(input.holderId),
-        currency: input.currency,
-        amount: input.amount,
-      },
-      { account: "clearing:paid", currency: input.currency, amount: -input.amount },
+      ...legs(offRampAccount(input.taskId), cashAccount("chain"), input.currency, input.amount),
+      ...legs(holderPaidAccount(input.holderId), "clearing:paid", input.currency, input.amount),
     ],
   };
 }
