@@ -15,6 +15,8 @@ export const queueNames = {
   railEvents: "rail-events",
   /** Scheduled passes that anchor the audit log's head on chain (AgoraAuditAnchor). */
   auditAnchor: "audit-anchor",
+  /** Scheduled passes that book escrow claims made after their task settled. */
+  lateClaims: "late-claims",
 } as const;
 
 /**

@@ -247,7 +247,7 @@ try {
   );
   const settled = await progress.step(
     "settlement",
-    () => finishSettlement(server, owner.client, task.id, 120_000),
+    () => finishSettlement(server, owner.client, task.id, 120_000, claimable),
     (table) => `task ${table.taskStatus}; settlement at ${table.settlement?.step ?? "-"}`,
   );
   const anchor = await progress.step(

@@ -64,6 +64,8 @@ export async function startDemoApi(
     AGORA_ESCROW_ADDRESS: chain.escrow,
     AGORA_ESCROW_FROM_BLOCK: String(chain.escrowFromBlock),
     AGORA_AUDIT_ANCHOR_ADDRESS: chain.anchor,
+    // Claims can land after the task settled; book them within seconds, not a minute.
+    AGORA_LATE_CLAIMS_EVERY_S: "2",
     // Anchor the audit log's head every few seconds, so the end of the demo is anchored too.
     AGORA_AUDIT_ANCHOR_EVERY_S: "3",
   };

@@ -167,20 +167,28 @@ export async function claimChainPayouts(
  * payouts final, the job need not sleep out the challenge window, so it is
  * promoted (what an operator does from the queue dashboard); it then
  * returns the remainder to the owner, books the claims from the escrow's
- * events and marks the task settled.
+ * events and marks the task settled. The job may have woken on its own
+ * while holders were still claiming; claims it did not see are booked by
+ * the coordinator's late-claims pass, which this waits for as well.
  */
 export async function finishSettlement(
   api: DemoApi,
   client: AgoraApiClient,
   taskId: string,
   timeoutMs: number,
+  /** Every chain payout was claimed: wait until the platform has booked each claim. */
+  claimed: boolean,
 ) {
   const job = await api.running.deps.queues.get("settle").getJob(settleJobId({ taskId }));
   if (job !== undefined && (await job.getState()) === "delayed") await job.promote();
   const until = Date.now() + timeoutMs;
   for (;;) {
     const table = await readPayouts(client, taskId);
-    if (table.taskStatus === "settled" || table.taskStatus === "disputed") return table;
+    if (table.taskStatus === "disputed") return table;
+    const unbooked = table.payouts.filter(
+      (line) => line.rail === "chain" && BigInt(line.amount) > 0n && line.status !== "claimed",
+    );
+    if (table.taskStatus === "settled" && (!claimed || unbooked.length === 0)) return table;
     if (Date.now() > until) {
       throw new Error(
         `task still ${table.taskStatus} after ${timeoutMs / 1000} s (settlement at ${table.settlement?.step ?? "?"}` +

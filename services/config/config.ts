@@ -88,6 +88,12 @@ const envSchema = z.object({
   /** Seconds between audit-log anchoring passes; a pass with nothing new sends nothing. */
   AGORA_AUDIT_ANCHOR_EVERY_S: z.coerce.number().positive().default(300),
   /**
+   * Seconds between passes that book escrow claims made after their task
+   * settled (chain rail only); a pass reads events only for tasks with a
+   * payout still unclaimed.
+   */
+  AGORA_LATE_CLAIMS_EVERY_S: z.coerce.number().positive().default(60),
+  /**
    * `off` keeps the API process from running the coordinator (the aggregate,
    * round-closed and settle workers), e.g. when another process runs it.
    */

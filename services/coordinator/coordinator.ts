@@ -5,11 +5,13 @@ import type { Logger } from "pino";
 import { startAggregateWorker } from "../../queues/aggregate-worker.ts";
 import { type AuditAnchoring, startAuditAnchoring } from "../../queues/audit-anchor-worker.ts";
 import { createRedisConnection, waitUntilReady } from "../../queues/connection.ts";
+import { startLateClaimsBooking } from "../../queues/late-claims-worker.ts";
 import { queueNames } from "../../queues/names.ts";
 import { RedisRoundBook } from "../../queues/redis-round-book.ts";
 import { roundClosedJobOptions, startRoundClosedWorker } from "../../queues/round-closed-worker.ts";
 import { RoundFlows } from "../../queues/round-flows.ts";
 import { RoundProgressChannel } from "../../queues/round-progress.ts";
+import type { ScheduledPasses } from "../../queues/scheduled-passes.ts";
 import { startSettleWorker } from "../../queues/settle-worker.ts";
 import { AuditAnchorer } from "../audit/anchor/audit-anchorer.ts";
 import { AuditLog } from "../audit/audit-log.ts";
@@ -24,6 +26,7 @@ import {
 import { assertModelKind } from "../learning/models/architecture.ts";
 import { evaluateWeights } from "../learning/training/evaluate.ts";
 import { AuditAnchorClient } from "../settlement/chain/audit-anchor-client.ts";
+import type { LateClaimsPass } from "../settlement/pipeline/late-claims.ts";
 import { createRepositories } from "../store/repositories.ts";
 import type { Database, Rail } from "../store/schema.ts";
 import { connectSettlementRails, type SettlementRails } from "./settlement-rails.ts";
@@ -76,8 +79,10 @@ function lazily<T>(load: () => T): () => T {
  * contributions, queues `settle` after the last round) and the settle
  * worker (pays out on the rails the configuration allows). With the chain
  * rail and AGORA_AUDIT_ANCHOR_ADDRESS it also anchors the audit log's head
- * every AGORA_AUDIT_ANCHOR_EVERY_S (`audit-anchor` job scheduler). Holders'
- * train workers run elsewhere, on their own machines.
+ * every AGORA_AUDIT_ANCHOR_EVERY_S (`audit-anchor` job scheduler), and with
+ * the chain rail it books escrow claims made after their task settled every
+ * AGORA_LATE_CLAIMS_EVERY_S (`late-claims`). Holders' train workers run
+ * elsewhere, on their own machines.
  */
 export async function startCoordinator(
   config: Config,
@@ -201,17 +206,44 @@ export async function startCoordinator(
       return undefined;
     }
   };
-  try {
-    await waitUntilReady(client, 2_000);
+  // Claims made after a task settled are booked by a pass of their own (chain rail only).
+  let lateClaims: Promise<ScheduledPasses | undefined> = Promise.resolve(undefined);
+  const startLateClaims = async (): Promise<ScheduledPasses | undefined> => {
+    const chain = rails.settlement.chain;
+    if (chain === undefined) return undefined;
+    try {
+      const started = await startLateClaimsBooking({
+        producer,
+        worker: connect("worker"),
+        prefix,
+        db: deps.db,
+        chain,
+        everyMs: config.AGORA_LATE_CLAIMS_EVERY_S * 1_000,
+      });
+      started.worker.on("failed", (job, error) =>
+        logger.warn({ jobId: job?.id, err: error.message }, "late-claims pass failed"),
+      );
+      started.worker.on("completed", (_job, outcome: LateClaimsPass) => {
+        if (outcome.claimsBooked > 0) logger.info({ outcome }, "late claims booked");
+      });
+      return started;
+    } catch (error) {
+      logger.warn({ err: (error as Error).message }, "late-claims booking could not start");
+      return undefined;
+    }
+  };
+  const startAll = () => {
     workers = startWorkers();
     anchoring = startAnchoring();
+    lateClaims = startLateClaims();
+  };
+  try {
+    await waitUntilReady(client, 2_000);
+    startAll();
   } catch {
     logger.warn("redis not ready: the coordinator starts its workers when it answers");
     client.once("ready", () => {
-      if (closing === undefined) {
-        workers = startWorkers();
-        anchoring = startAnchoring();
-      }
+      if (closing === undefined) startAll();
     });
   }
 
@@ -235,6 +267,7 @@ export async function startCoordinator(
         }
         await Promise.all(Object.values(workers).map((worker) => worker.close()));
         await (await anchoring)?.close();
+        await (await lateClaims)?.close();
         await flows.close();
         await Promise.all([aggregateQueue.close(), roundClosed.close(), settle.close()]);
         await Promise.all(connections.map((redis) => redis.quit().catch(() => redis.disconnect())));
