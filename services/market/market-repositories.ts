@@ -7,7 +7,6 @@ import { HolderBidsRepository } from "../store/repositories/holder-bids-reposito
 import { NegotiationOffersRepository } from "../store/repositories/negotiation-offers-repository.ts";
 import { PrivacyChargesRepository } from "../store/repositories/privacy-charges-repository.ts";
 import { TaskFundingsRepository } from "../store/repositories/task-fundings-repository.ts";
-import { TaskSelectionsRepository } from "../store/repositories/task-selections-repository.ts";
 import { createRepositories, type Repositories } from "../store/repositories.ts";
 import type { Database } from "../store/schema.ts";
 
@@ -23,7 +22,6 @@ export interface MarketRepositories extends Repositories {
   agentDecisions: AgentDecisionsRepository;
   holderBids: HolderBidsRepository;
   negotiationOffers: NegotiationOffersRepository;
-  taskSelections: TaskSelectionsRepository;
   agreementProposals: AgreementProposalsRepository;
   privacyCharges: PrivacyChargesRepository;
   taskFundings: TaskFundingsRepository;
@@ -35,7 +33,6 @@ export function createMarketRepositories(db: Kysely<Database>): MarketRepositori
     agentDecisions: new AgentDecisionsRepository(db),
     holderBids: new HolderBidsRepository(db),
     negotiationOffers: new NegotiationOffersRepository(db),
-    taskSelections: new TaskSelectionsRepository(db),
     agreementProposals: new AgreementProposalsRepository(db),
     privacyCharges: new PrivacyChargesRepository(db),
     taskFundings: new TaskFundingsRepository(db),

@@ -6,6 +6,7 @@ import { IdempotencyKeysRepository } from "./repositories/idempotency-keys-repos
 import { LedgerRepository } from "./repositories/ledger-repository.ts";
 import { PayoutsRepository } from "./repositories/payouts-repository.ts";
 import { RoundsRepository } from "./repositories/rounds-repository.ts";
+import { TaskSelectionsRepository } from "./repositories/task-selections-repository.ts";
 import { TasksRepository } from "./repositories/tasks-repository.ts";
 import { WebhookEventsRepository } from "./repositories/webhook-events-repository.ts";
 import type { Database } from "./schema.ts";
@@ -21,6 +22,8 @@ export interface Repositories {
   payouts: PayoutsRepository;
   idempotencyKeys: IdempotencyKeysRepository;
   webhookEvents: WebhookEventsRepository;
+  /** Each task's auction outcome, its participation plan included (settlement reads it too). */
+  taskSelections: TaskSelectionsRepository;
 }
 
 export function createRepositories(db: Kysely<Database>): Repositories {
@@ -34,5 +37,6 @@ export function createRepositories(db: Kysely<Database>): Repositories {
     payouts: new PayoutsRepository(db),
     idempotencyKeys: new IdempotencyKeysRepository(db),
     webhookEvents: new WebhookEventsRepository(db),
+    taskSelections: new TaskSelectionsRepository(db),
   };
 }

@@ -12,6 +12,7 @@ import {
   standingThresholds,
   type UpdateEvidence,
 } from "../../services/learning/contribution/round-standing.ts";
+import { baseOnlyHolders } from "../../services/settlement/payouts/base-only.ts";
 import { type PayoutLine, planPayouts } from "../../services/settlement/payouts/payout-plan.ts";
 import { taskContributions } from "../../services/settlement/pipeline/task-contributions.ts";
 import type { ContributionRecord } from "../../services/store/repositories/contributions-repository.ts";
@@ -317,5 +318,110 @@ describe("fairness among the holders no round flagged", () => {
       fairness.findings.map((finding) => [finding.code, finding.holderId]),
       [["bonus_not_monotone", "good"]],
     );
+  });
+});
+
+describe("who is owed a base without a score", () => {
+  const agreement = (holderId: string, roundsInvited: number) => ({
+    holderId,
+    terms: { roundsInvited },
+  });
+  const evidence = {
+    agreements: [
+      agreement("scored", 2),
+      agreement("spare", 0),
+      agreement("no-show", 1),
+      agreement("unlucky", 1),
+      agreement("mixed", 2),
+      agreement("claims-spare", 0),
+    ],
+    plannedRounds: [
+      ["scored", "no-show", "mixed"],
+      ["scored", "unlucky", "mixed", "claims-spare"],
+    ],
+    // Round 1 failed: too few updates arrived by its deadline.
+    rounds: [
+      { round: 0, status: "aggregated" },
+      { round: 1, status: "failed" },
+    ],
+    updates: [
+      { holderId: "scored", round: 0 },
+      { holderId: "unlucky", round: 1 },
+      { holderId: "mixed", round: 0 },
+      { holderId: "mixed", round: 1 },
+    ],
+    // `mixed` sent a copy in round 0: flagged, so it has a score row yet is judged by its flag.
+    scored: new Set(["scored", "mixed"]),
+  };
+
+  it("owes the never-invited and the holder whose updates all went to failed rounds", () => {
+    assert.deepEqual(
+      [...baseOnlyHolders(evidence)],
+      [
+        ["spare", "never_invited"],
+        ["unlucky", "failed_rounds_only"],
+      ],
+    );
+  });
+
+  it("owes nothing extra to a no-show, or to a holder the stored plan did invite", () => {
+    const owed = baseOnlyHolders(evidence);
+    assert.equal(owed.has("no-show"), false, "invited to round 0 and sent nothing");
+    assert.equal(owed.has("claims-spare"), false, "its agreement says 0 rounds; the plan says 1");
+    const withoutPlan = baseOnlyHolders({ ...evidence, plannedRounds: undefined });
+    assert.equal(withoutPlan.get("claims-spare"), "never_invited", "no plan to contradict it");
+  });
+
+  it("is what the auditor accepts for a failed round; were that round aggregated, it would fail", () => {
+    const rows = [...scoredRound(0), ...scoredRound(1)];
+    const totals = contributionTotals(rows, "exact-shapley");
+    const base = auditInputs(rows, "forfeit");
+    const everyone = [...holders, "unlucky"];
+    const contributions = taskContributions(everyone, rows, undefined, new Set(["unlucky"]));
+    const table = planPayouts({
+      budget,
+      participants: everyone.map((holderId) => ({
+        holderId,
+        basePrice: agreedBase,
+        contribution: contributions.byHolder.get(holderId)?.total ?? 0,
+        standing: contributions.byHolder.get(holderId)?.standing ?? "free_rider",
+      })),
+      rule: { freeRiderBase: "forfeit" },
+    });
+    assert.deepEqual(
+      table.lines.find((line) => line.holderId === "unlucky"),
+      {
+        holderId: "unlucky",
+        base: agreedBase,
+        bonus: 0n,
+        amount: agreedBase,
+        standing: "contributor",
+        bonusShare: 0,
+      },
+    );
+    const inputs: AuditInputs = {
+      ...base,
+      agreements: everyone.map((holderId) => ({
+        holderId,
+        price: agreedBase,
+        terms: { freeRiderBase: "forfeit", roundsInvited: 1 },
+      })),
+      payouts: storedPayouts(table.lines),
+      rounds: [
+        { round: 0, status: "aggregated" },
+        { round: 1, status: "aggregated" },
+        { round: 2, status: "failed" },
+      ] as AuditInputs["rounds"],
+      updates: [
+        ...holders.map((holderId) => ({ holderId, round: 0 }) as AuditInputs["updates"][number]),
+        { holderId: "unlucky", round: 2 } as AuditInputs["updates"][number],
+      ],
+    };
+    assert.equal(checkFreeRiders(inputs, totals, "exact-shapley").status, "pass");
+    assert.equal(checkPayouts(inputs, totals, null, "exact-shapley").result.status, "pass");
+
+    // Had round 2 aggregated without scoring it, the unscored holder would be a no-show.
+    const scoredRound2 = { ...inputs, rounds: inputs.rounds.slice(0, 2) };
+    assert.equal(checkPayouts(scoredRound2, totals, null, "exact-shapley").result.status, "fail");
   });
 });

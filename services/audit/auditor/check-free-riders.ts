@@ -1,16 +1,16 @@
 import { type CheckResult, checkResult, type Finding, skippedCheck } from "./audit-findings.ts";
 import { type AuditInputs, payoutMethodOf } from "./audit-inputs.ts";
+import { baseOnlyHoldersOf } from "./base-only-holders.ts";
 import { recomputedFlags } from "./recomputed-flags.ts";
-import { uninvitedHolders } from "./uninvited-holders.ts";
 
 /**
  * Free riders and attackers. A free rider is a holder whose task-level contribution is zero or
  * negative (its updates did not improve the model, or it sent none) or whom a round's standing
  * flags as one (it sent the global model back, or a copy); an attacker is one a round flags so
  * (its update was rejected as an outlier by the robust rule, or clearly harmed the model).
- * A holder the participation plan never invited (see uninvited-holders.ts) is neither: it is owed
- * its base and no bonus.
- * Fails: a free rider or an uninvited holder paid any bonus, an attacker paid anything, any other
+ * A never-scored holder that the plan never invited, or whose on-time updates all went to failed
+ * rounds, is neither (see base-only.ts): it is owed its base and no bonus.
+ * Fails: a free rider or such a holder paid any bonus, an attacker paid anything, any other
  * holder paid without a single on-time update, and a round whose stored flags do not follow from its stored evidence and
  * scores under the stored thresholds (the flags are recomputed here, not trusted).
  */
@@ -26,7 +26,7 @@ export function checkFreeRiders(
     findings,
   );
   const trained = new Set(inputs.updates.map((update) => update.holderId));
-  const uninvited = uninvitedHolders(inputs);
+  const baseOnly = baseOnlyHoldersOf(inputs);
   const freeRiders: string[] = [];
   const attackers: string[] = [];
   for (const line of inputs.payouts) {
@@ -42,14 +42,14 @@ export function checkFreeRiders(
           message: `flagged as an attacker yet is paid ${line.amount}`,
         });
       }
-    } else if (uninvited.has(line.holderId)) {
-      // Owed its base for participation it sold and was never asked for; the bonus is for training.
+    } else if (baseOnly.has(line.holderId)) {
+      // Owed its base for participation nobody could score; the bonus is for measured contribution.
       if (line.bonus > 0n) {
         findings.push({
           severity: "fail",
-          code: "uninvited_bonus",
+          code: "base_only_bonus",
           holderId: line.holderId,
-          message: `never invited to a round yet is paid a bonus of ${line.bonus}`,
+          message: `${baseOnly.get(line.holderId)?.replaceAll("_", " ")} yet is paid a bonus of ${line.bonus}`,
         });
       }
     } else if (contribution <= 0 || flags.has("free_rider")) {
@@ -63,7 +63,11 @@ export function checkFreeRiders(
         });
       }
     }
-    if (line.amount > 0n && !trained.has(line.holderId) && !uninvited.has(line.holderId)) {
+    if (
+      line.amount > 0n &&
+      !trained.has(line.holderId) &&
+      baseOnly.get(line.holderId) !== "never_invited"
+    ) {
       findings.push({
         severity: "fail",
         code: "paid_without_update",

@@ -9,8 +9,8 @@ import {
 } from "../../settlement/payouts/payout-plan.ts";
 import { type CheckResult, checkResult, type Finding } from "./audit-findings.ts";
 import { type AuditInputs, payoutMethodOf } from "./audit-inputs.ts";
+import { baseOnlyHoldersOf } from "./base-only-holders.ts";
 import { recomputedFlags } from "./recomputed-flags.ts";
-import { uninvitedHolders } from "./uninvited-holders.ts";
 
 /** What the escrow holds for the task, when it settles on chain. */
 export interface CommittedPayouts {
@@ -22,19 +22,19 @@ export interface CommittedPayouts {
 
 /**
  * The standing the auditor gives a holder, as settlement decides it: flagged an attacker in any
- * round (flags recomputed from each round's stored evidence) makes an attacker; a holder the
- * participation plan never invited and that was never scored, a contributor (base, no bonus);
+ * round (flags recomputed from each round's stored evidence) makes an attacker; a never-scored
+ * holder owed its base without a bonus (base-only.ts), a contributor with nothing to share;
  * flagged a free rider, or a task-level contribution of zero or less, a free rider; anything
  * else a contributor.
  */
 export const standingOf = (
   contribution: number,
   flags: ReadonlySet<string> = new Set(),
-  uninvitedAndUnscored = false,
+  owedBaseOnly = false,
 ) =>
   flags.has("attacker")
     ? ("attacker" as const)
-    : uninvitedAndUnscored
+    : owedBaseOnly
       ? ("contributor" as const)
       : flags.has("free_rider") || contribution <= 0
         ? ("free_rider" as const)
@@ -62,7 +62,7 @@ export function checkPayouts(
   const metrics: Record<string, unknown> = {};
   // Flag mismatches are the free-rider check's findings; here only the standings count.
   const flags = recomputedFlags(inputs.contributions.filter((row) => row.method === method));
-  const uninvited = uninvitedHolders(inputs);
+  const baseOnly = baseOnlyHoldersOf(inputs);
   let plan: PayoutPlan | null = null;
   try {
     plan = planPayouts({
@@ -76,7 +76,7 @@ export function checkPayouts(
           standing: standingOf(
             contribution,
             flags.get(agreement.holderId),
-            uninvited.has(agreement.holderId),
+            baseOnly.has(agreement.holderId),
           ),
         };
       }),

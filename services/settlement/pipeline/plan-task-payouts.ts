@@ -1,10 +1,12 @@
 import { keccak256, toUtf8Bytes } from "ethers";
 import { canonicalJson } from "../../market/agreements/agreement-terms.ts";
 import type { AgreementsRepository } from "../../store/repositories/agreements-repository.ts";
+import type { ContributionRecord } from "../../store/repositories/contributions-repository.ts";
 import type { NewPayout, PayoutRecord } from "../../store/repositories/payouts-repository.ts";
 import type { TaskRecord } from "../../store/repositories/tasks-repository.ts";
 import type { Repositories } from "../../store/repositories.ts";
 import type { Rail } from "../../store/schema.ts";
+import { baseOnlyHolders } from "../payouts/base-only.ts";
 import { planPayouts } from "../payouts/payout-plan.ts";
 import { payoutAccountOf, payoutRailOf } from "./payout-accounts.ts";
 import { settlementTermsOf } from "./settlement-terms.ts";
@@ -49,6 +51,27 @@ export const reportHashOf = (report: PayoutReport): string =>
  * Lines are numbered paid-first (see `numberLines`), so the chain lines'
  * numbers are exactly their leaf indices in the task's Merkle tree.
  */
+/** The evidence base-only.ts decides from, read from the stored rows. */
+async function baseOnlyOf(
+  repos: Repositories,
+  agreements: AgreementsRepository,
+  taskId: string,
+  contributions: readonly ContributionRecord[],
+) {
+  const rounds = await repos.rounds.listForTask(taskId);
+  const updates = [];
+  for (const round of rounds)
+    updates.push(...(await repos.rounds.onTimeUpdates(taskId, round.round)));
+  const selection = await repos.taskSelections.find(taskId);
+  return baseOnlyHolders({
+    agreements: await agreements.listForTask(taskId),
+    plannedRounds: selection?.rounds,
+    rounds,
+    updates,
+    scored: new Set(contributions.map((row) => row.holderId)),
+  });
+}
+
 export async function planTaskPayouts(
   repos: Repositories,
   agreements: AgreementsRepository,
@@ -56,11 +79,12 @@ export async function planTaskPayouts(
 ): Promise<{ report: PayoutReport; payouts: PayoutRecord[] }> {
   const terms = settlementTermsOf(task, await agreements.listForTask(task.id));
   const holderIds = terms.holders.map((holder) => holder.holderId);
+  const stored = await repos.contributions.forTask(task.id);
   const contributions = taskContributions(
     holderIds,
-    await repos.contributions.forTask(task.id),
+    stored,
     terms.contributionMethod,
-    new Set(terms.holders.filter((holder) => holder.neverInvited).map((h) => h.holderId)),
+    new Set((await baseOnlyOf(repos, agreements, task.id, stored)).keys()),
   );
   const plan = planPayouts({
     budget: task.budget,

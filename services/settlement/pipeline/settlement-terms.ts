@@ -2,7 +2,6 @@ import { z } from "zod";
 import { AgoraError } from "../../errors/agora-error.ts";
 import type { AgreementRecord } from "../../store/repositories/agreements-repository.ts";
 import type { TaskRecord } from "../../store/repositories/tasks-repository.ts";
-import { neverInvited } from "../payouts/never-invited.ts";
 import { defaultPayoutRule, type PayoutRule } from "../payouts/payout-plan.ts";
 
 /**
@@ -26,11 +25,8 @@ const payoutTermsSchema = z.object({
 
 /** What settlement needs from a task's signed agreements. */
 export interface SettlementTerms {
-  /**
-   * One per signed agreement, ordered by holder id: who is paid, their base
-   * price, and whether the participation plan left them out of every round.
-   */
-  holders: Array<{ holderId: string; basePrice: bigint; neverInvited: boolean }>;
+  /** One per signed agreement, ordered by holder id: who is paid and their base price. */
+  holders: Array<{ holderId: string; basePrice: bigint }>;
   rule: PayoutRule;
   bonusPool: bigint | undefined;
   contributionMethod: string | undefined;
@@ -79,7 +75,6 @@ export function settlementTermsOf(
     holders: agreements.map((agreement) => ({
       holderId: agreement.holderId,
       basePrice: agreement.price,
-      neverInvited: neverInvited(agreement.terms),
     })),
     rule: {
       ...defaultPayoutRule,

@@ -50,14 +50,14 @@ export interface TaskContributions {
  * - free rider: flagged as one, never scored although invited (no update
  *   arrived in time), or a total of zero or less (its updates did not
  *   improve the model);
- * - contributor otherwise, including a holder the plan never invited and
- *   that was never scored (`uninvited`): base price, zero bonus.
+ * - contributor otherwise, including a never-scored holder owed its base
+ *   without a bonus (`baseOnly`, see base-only.ts).
  */
 export function taskContributions(
   holderIds: readonly string[],
   records: readonly ContributionRecord[],
   agreedMethod?: string,
-  uninvited: ReadonlySet<string> = new Set(),
+  baseOnly: ReadonlySet<string> = new Set(),
 ): TaskContributions {
   const byRound = new Map<number, ContributionRecord[]>();
   for (const record of records) {
@@ -86,7 +86,7 @@ export function taskContributions(
   for (const [holderId, { total, rounds, flags }] of totals) {
     const standing: ParticipantStanding = flags.has("attacker")
       ? "attacker"
-      : rounds === 0 && uninvited.has(holderId)
+      : rounds === 0 && baseOnly.has(holderId)
         ? "contributor"
         : flags.has("free_rider") || rounds === 0 || total <= 0
           ? "free_rider"
