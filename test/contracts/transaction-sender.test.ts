@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { id, type Provider, type Signer } from "ethers";
+import { id, JsonRpcProvider, type Provider, type Signer, toQuantity, Wallet } from "ethers";
 import { AgoraError } from "../../services/errors/agora-error.ts";
+import { serveChain } from "../../services/settlement/chain/chain-rpc-server.ts";
 import { readEscrowEvents } from "../../services/settlement/chain/event-reader.ts";
 import { TransactionSender } from "../../services/settlement/chain/transaction-sender.ts";
 import { type EscrowWorld, payoutTree, startEscrowWorld, termsFor } from "./escrow-fixture.ts";
@@ -38,6 +39,34 @@ describe("transaction sender", () => {
     world = await startEscrowWorld();
   });
   after(() => world.close());
+
+  it("confirms at once on a chain that mines on demand, behind JSON-RPC", async () => {
+    // The transaction is mined as it is sent. Waiting for it by block events
+    // instead would first see a block number the provider cached a moment
+    // earlier, then wait for its next poll (ethers' default: every 4 s), past
+    // this sender's 2 s limit; nothing else sends, so no block comes sooner.
+    const rpc = await serveChain(world.chain);
+    const provider = new JsonRpcProvider(rpc.url, undefined, { staticNetwork: true });
+    try {
+      const wallet = new Wallet(Wallet.createRandom().privateKey, provider);
+      await provider.send("hardhat_setBalance", [wallet.address, toQuantity(10n ** 18n)]);
+      const sender = new TransactionSender(wallet, {
+        confirmationTimeoutMs: 2_000,
+        maxAttempts: 1,
+      });
+      for (let i = 0; i < 3; i++) {
+        await provider.getBlockNumber(); // what a caller polling the chain leaves cached
+        const outcome = await sender.send({
+          label: `transfer ${i}`,
+          request: { to: Wallet.createRandom().address, value: 1n },
+        });
+        assert.equal(outcome.kind, "mined");
+      }
+    } finally {
+      provider.destroy();
+      await rpc.close();
+    }
+  });
 
   it("a commit whose receipt was lost is not committed twice on retry", async () => {
     const { taskId } = await world.owner.createTask(await termsFor(world));

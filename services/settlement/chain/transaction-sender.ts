@@ -130,11 +130,7 @@ export class TransactionSender {
           ...(await this.fees(attempt)),
         });
         broadcastHashes.push(sent.hash);
-        const receipt = await this.receiptProvider.waitForTransaction(
-          sent.hash,
-          this.confirmations,
-          this.confirmationTimeoutMs,
-        );
+        const receipt = await this.confirmedReceipt(sent.hash);
         if (receipt !== null) return this.settle(label, receipt, attempt);
         lastError = new Error("no receipt");
       } catch (error) {
@@ -184,6 +180,25 @@ export class TransactionSender {
       );
     }
     return { kind: "mined", receipt, attempts };
+  }
+
+  /**
+   * Waits for the receipt. A chain that mines on demand (a local node) has
+   * often mined the transaction by the time it is sent, and ethers'
+   * `waitForTransaction` may compare the receipt against a block number it
+   * cached a moment earlier, then wait for the next block, which on such a
+   * chain comes only with someone else's transaction. Asking for the receipt
+   * first avoids that wait; a receipt means one confirmation, and `settle`
+   * waits for more when more are wanted.
+   */
+  private async confirmedReceipt(hash: string): Promise<TransactionReceipt | null> {
+    const mined = await this.receiptProvider.getTransactionReceipt(hash).catch(() => null);
+    if (mined !== null) return mined;
+    return this.receiptProvider.waitForTransaction(
+      hash,
+      this.confirmations,
+      this.confirmationTimeoutMs,
+    );
   }
 
   private async findMined(hashes: readonly string[]): Promise<TransactionReceipt | undefined> {
