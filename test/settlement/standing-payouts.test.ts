@@ -91,11 +91,17 @@ function scoredRound(round: number, flagsOverride?: Record<string, string>): Con
 const agreedBase = 1_000n;
 const budget = 10_000n;
 
-function plan(rows: readonly ContributionRecord[], freeRiderBase: "pay" | "forfeit") {
-  const contributions = taskContributions(holders, rows);
-  return planPayouts({
+/** Settlement's table for these holders, as the pipeline plans it from the stored scores. */
+function settleAs(
+  rows: readonly ContributionRecord[],
+  freeRiderBase: "pay" | "forfeit",
+  everyone: readonly string[] = holders,
+  baseOnly: ReadonlySet<string> = new Set(),
+) {
+  const contributions = taskContributions(everyone, rows, undefined, baseOnly);
+  const table = planPayouts({
     budget,
-    participants: holders.map((holderId) => ({
+    participants: everyone.map((holderId) => ({
       holderId,
       basePrice: agreedBase,
       contribution: contributions.byHolder.get(holderId)?.total ?? 0,
@@ -103,7 +109,11 @@ function plan(rows: readonly ContributionRecord[], freeRiderBase: "pay" | "forfe
     })),
     rule: { freeRiderBase },
   });
+  return { contributions, table };
 }
+
+const plan = (rows: readonly ContributionRecord[], freeRiderBase: "pay" | "forfeit") =>
+  settleAs(rows, freeRiderBase).table;
 
 /** The payout table as settlement stores it, every line sent on the sandbox rail. */
 function storedPayouts(lines: readonly PayoutLine[]): PayoutRecord[] {
@@ -227,20 +237,7 @@ describe("a winner the participation plan never invited", () => {
   const everyone = [...holders, "spare"];
 
   /** Settlement as the pipeline runs it, with `spare`'s agreement saying `roundsInvited: 0`. */
-  function settle() {
-    const contributions = taskContributions(everyone, rows, undefined, new Set(["spare"]));
-    const table = planPayouts({
-      budget,
-      participants: everyone.map((holderId) => ({
-        holderId,
-        basePrice: agreedBase,
-        contribution: contributions.byHolder.get(holderId)?.total ?? 0,
-        standing: contributions.byHolder.get(holderId)?.standing ?? "free_rider",
-      })),
-      rule: { freeRiderBase: "forfeit" },
-    });
-    return { contributions, table };
-  }
+  const settle = () => settleAs(rows, "forfeit", everyone, new Set(["spare"]));
 
   /** The auditor's inputs for that table, with the participation plan the selection stored. */
   function auditedWith(plannedRounds: string[][]): AuditInputs {
@@ -377,17 +374,7 @@ describe("who is owed a base without a score", () => {
     const totals = contributionTotals(rows, "exact-shapley");
     const base = auditInputs(rows, "forfeit");
     const everyone = [...holders, "unlucky"];
-    const contributions = taskContributions(everyone, rows, undefined, new Set(["unlucky"]));
-    const table = planPayouts({
-      budget,
-      participants: everyone.map((holderId) => ({
-        holderId,
-        basePrice: agreedBase,
-        contribution: contributions.byHolder.get(holderId)?.total ?? 0,
-        standing: contributions.byHolder.get(holderId)?.standing ?? "free_rider",
-      })),
-      rule: { freeRiderBase: "forfeit" },
-    });
+    const { table } = settleAs(rows, "forfeit", everyone, new Set(["unlucky"]));
     assert.deepEqual(
       table.lines.find((line) => line.holderId === "unlucky"),
       {
