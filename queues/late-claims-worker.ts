@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Kysely } from "kysely";
-import { bookLateClaims } from "../services/settlement/pipeline/late-claims.ts";
+import { LateClaimsBooker } from "../services/settlement/pipeline/late-claims.ts";
 import type { ChainSettlement } from "../services/settlement/pipeline/settlement-dependencies.ts";
 import type { Database } from "../services/store/schema.ts";
 import { queueNames } from "./names.ts";
@@ -23,6 +23,7 @@ export interface LateClaimsBookingOptions {
 export function startLateClaimsBooking(
   options: LateClaimsBookingOptions,
 ): Promise<ScheduledPasses> {
+  const booker = new LateClaimsBooker(options.db, options.chain);
   return startScheduledPasses({
     queueName: queueNames.lateClaims,
     schedulerId: lateClaimsSchedulerId,
@@ -30,6 +31,6 @@ export function startLateClaimsBooking(
     worker: options.worker,
     prefix: options.prefix,
     everyMs: options.everyMs,
-    pass: () => bookLateClaims(options.db, options.chain),
+    pass: () => booker.pass(),
   });
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
-import { Wallet } from "ethers";
+import { type Provider, Wallet } from "ethers";
 import type { Kysely } from "kysely";
 import {
   ChainFundingGate,
@@ -15,7 +15,7 @@ import {
   ownerRefundedAccount,
 } from "../../services/settlement/ledger/accounts.ts";
 import { bookChainEvents } from "../../services/settlement/pipeline/chain-bookkeeping.ts";
-import { bookLateClaims } from "../../services/settlement/pipeline/late-claims.ts";
+import { LateClaimsBooker } from "../../services/settlement/pipeline/late-claims.ts";
 import type { ChainSettlement } from "../../services/settlement/pipeline/settlement-dependencies.ts";
 import { SettlementRunsRepository } from "../../services/store/repositories/settlement-runs-repository.ts";
 import type { Database } from "../../services/store/schema.ts";
@@ -33,6 +33,22 @@ interface ProofBody {
   escrow: string;
   chainId: string;
   chainTaskId: string;
+}
+
+/** The real provider, noting the block range of every `getLogs` call. */
+function rangeRecording(real: Provider, ranges: Array<[number, number]>): Provider {
+  return new Proxy(real, {
+    get(target, property) {
+      if (property === "getLogs") {
+        return (filter: { fromBlock: number; toBlock: number }) => {
+          ranges.push([filter.fromBlock, filter.toBlock]);
+          return target.getLogs(filter);
+        };
+      }
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
 
 describe("settling a task through the escrow on the embedded chain", () => {
@@ -202,7 +218,14 @@ describe("settling a task through the escrow on the embedded chain", () => {
       "Bob's share is unclaimed",
     );
 
-    // Bob claims after settlement; the coordinator's late-claims pass books his claim, once.
+    // Bob claims after settlement; the coordinator's late-claims pass books his claim, once,
+    // reading the escrow's logs from the start only on its first pass, then only new blocks.
+    const ranges: Array<[number, number]> = [];
+    const booker = new LateClaimsBooker(db, {
+      ...chain,
+      provider: rangeRecording(chain.provider, ranges),
+    });
+    assert.deepEqual(await booker.pass(), { tasks: 1, claimsBooked: 0 });
     const bobSigner = world.chain.signers[8];
     assert.ok(bobSigner);
     const bobProof = (await (
@@ -216,9 +239,12 @@ describe("settling a task through the escrow on the embedded chain", () => {
         amount: BigInt(bobProof.leaf.amount),
         proof: bobProof.proof,
       });
-    const late = await bookLateClaims(db, chain);
-    assert.deepEqual(late, { tasks: 1, claimsBooked: 1 });
-    assert.deepEqual(await bookLateClaims(db, chain), { tasks: 0, claimsBooked: 0 });
+    assert.deepEqual(await booker.pass(), { tasks: 1, claimsBooked: 1 });
+    assert.deepEqual(await booker.pass(), { tasks: 0, claimsBooked: 0 });
+    const [first, second] = ranges;
+    assert.ok(first && second);
+    assert.equal(first[0], 0, "the first pass reads from the escrow's first block");
+    assert.equal(second[0], first[1] + 1, "the next reads on from where the first stopped");
     const booked = await bookChainEvents(db, chain, await repos.tasks.get(draft.id), chainTaskId);
     assert.deepEqual([booked.claims, booked.unexplained], [2, []], "the escrow shows two claims");
     assert.equal(await ledger.balance(escrowAccount(draft.id), "USDC"), 0n);

@@ -31,9 +31,12 @@ export async function bookChainEvents(
   chain: ChainSettlement,
   task: TaskRecord,
   chainTaskId: bigint,
+  /** Blocks to read; default from the escrow's first block to the newest. */
+  blocks: { fromBlock?: number; toBlock?: number } = {},
 ): Promise<ChainBookkeeping> {
   const events = await readEscrowEvents(chain.provider, chain.escrow, {
-    fromBlock: chain.fromBlock ?? 0,
+    fromBlock: blocks.fromBlock ?? chain.fromBlock ?? 0,
+    ...(blocks.toBlock !== undefined && { toBlock: blocks.toBlock }),
     taskId: chainTaskId,
     names: ["TaskCreated", "Claimed", "RemainderReclaimed", "TaskRefunded", "TaskCancelled"],
   });
