@@ -147,17 +147,17 @@ export async function closeRound(key: RoundKey, deps: AggregateWorkerDeps): Prom
       at: Date.now(),
     });
   }
-  const next = (await deps.flows.nextAfter(stored)) ?? null;
+  const after = await deps.flows.afterRound(stored, plan.globalModelHash);
   if (deps.roundClosed) {
     const job: RoundClosedJob = {
       taskId: stored.taskId,
       round: stored.round,
       status: stored.status,
-      lastRound: next === null,
+      lastRound: after.next === undefined,
     };
     await deps.roundClosed.add("round-closed", job, { jobId: roundClosedJobId(job) });
   }
-  await deps.flows.continueTask(stored, next);
+  await deps.flows.continueTask(stored, after);
   return stored;
 }
 

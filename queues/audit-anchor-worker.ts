@@ -4,7 +4,7 @@ import { queueNames } from "./names.ts";
 import { type ScheduledPasses, startScheduledPasses } from "./scheduled-passes.ts";
 
 /** One scheduler for the whole deployment: every coordinator upserts the same one. */
-export const auditAnchorSchedulerId = "audit-anchor-every";
+const auditAnchorSchedulerId = "audit-anchor-every";
 
 export interface AuditAnchoringOptions {
   /** A `producer` connection, for the queue and its scheduler. */

@@ -7,7 +7,7 @@ import { queueNames } from "./names.ts";
 import { type ScheduledPasses, startScheduledPasses } from "./scheduled-passes.ts";
 
 /** One scheduler for the whole deployment: every coordinator upserts the same one. */
-export const lateClaimsSchedulerId = "late-claims-every";
+const lateClaimsSchedulerId = "late-claims-every";
 
 export interface LateClaimsBookingOptions {
   producer: Redis;

@@ -5,6 +5,7 @@ import { contributionsScored, roundClosed } from "../services/audit/audit-events
 import type { AuditLog } from "../services/audit/audit-log.ts";
 import { AgoraError, isAgoraError } from "../services/errors/agora-error.ts";
 import type { BlobStore } from "../services/learning/blobs/blob-store.ts";
+import { CachedBlobStore } from "../services/learning/blobs/cached-blob-store.ts";
 import { parseContributionInputs } from "../services/learning/contribution/contribution-inputs.ts";
 import { assessRoundStanding } from "../services/learning/contribution/round-standing.ts";
 import {
@@ -176,6 +177,10 @@ async function scoreOnce(
     createStrategy(strategy, plan.taskId),
   );
   const validation = await deps.validationFor(plan.taskId);
+  // Scoring and the standing both read the round's model and every update: read and verify
+  // each blob once, held only while this round is scored (up to 256 MiB: a 2NN round of 300
+  // holders, a CNN round of 38; larger rounds read the rest twice).
+  const roundBlobs = new CachedBlobStore(deps.blobs, { maxBytes: 256 * 1024 * 1024 });
   const scores = await scoreRound(
     {
       taskId: plan.taskId,
@@ -186,14 +191,14 @@ async function scoreOnce(
       updates: onTime,
       failures: result.failures,
     },
-    { blobs: deps.blobs, validation },
+    { blobs: roundBlobs, validation },
     { ...settings, method },
   );
   // Attacker and free-rider flags, stored with the inputs they were derived from.
   const standing = await assessRoundStanding(
     parseContributionInputs(scores.inputs),
     scores.scores,
-    deps.blobs,
+    roundBlobs,
     datasetSize(validation.data),
   );
   const recorded = await deps.contributions.record(

@@ -81,13 +81,13 @@ export interface TaskPlan extends TaskTraining {
  * tight); two in a row say the task cannot gather its quorum, and going on
  * would only burn the holders' time.
  */
-export const defaultFailedRoundsInARow = 2;
+const defaultFailedRoundsInARow = 2;
 
-/** The round that follows a closed one, and the model it starts from. */
-export interface NextRound {
-  plan: TaskPlan;
-  round: number;
-  modelHash: string;
+/** What follows a closed round: its task's plan and, while training goes on, the next round. */
+export interface AfterRound {
+  plan?: TaskPlan;
+  /** The round to start and the model it starts from. */
+  next?: { round: number; modelHash: string };
 }
 
 export interface RoundFlowsOptions {
@@ -228,18 +228,19 @@ export class RoundFlows {
   }
 
   /**
-   * What follows a closed round: the next round, from the model the closed
-   * one produced (or, if it failed, the model it started from), or nothing
-   * when training is over: the last round closed, too many failed in a row,
-   * or the round belongs to no stored task.
+   * What follows a closed round, read once: the task's plan (undefined for a
+   * round of no stored task) and the next round to start, from the model the
+   * closed one produced or, if it failed, the model it started from
+   * (`startedFrom`). No next round when training is over: the last round
+   * closed, or too many failed in a row.
    */
-  async nextAfter(result: RoundResult): Promise<NextRound | undefined> {
+  async afterRound(result: RoundResult, startedFrom: string): Promise<AfterRound> {
     const plan = await this.getTask(result.taskId);
-    if (plan === undefined || result.round + 1 >= plan.rounds) return undefined;
+    if (plan === undefined || result.round + 1 >= plan.rounds) return { plan };
     if (result.status === "aggregated") {
       return result.modelHash === undefined
-        ? undefined
-        : { plan, round: result.round + 1, modelHash: result.modelHash };
+        ? { plan }
+        : { plan, next: { round: result.round + 1, modelHash: result.modelHash } };
     }
     const limit = plan.maxFailedRoundsInARow ?? defaultFailedRoundsInARow;
     let failedInARow = 1;
@@ -248,25 +249,22 @@ export class RoundFlows {
       if (earlier?.status !== "failed") break;
       failedInARow += 1;
     }
-    if (failedInARow >= limit) return undefined;
-    const failed = await this.#options.book.getPlan(result);
-    return failed && { plan, round: result.round + 1, modelHash: failed.globalModelHash };
+    if (failedInARow >= limit) return { plan };
+    return { plan, next: { round: result.round + 1, modelHash: startedFrom } };
   }
 
   /**
-   * After a round closes: start the next one, or report the task finished
-   * when its last round aggregated. `next` is `nextAfter(result)`, when the
-   * caller has it already.
+   * After a round closes: start the next one (`afterRound`'s), or report the
+   * task finished when its last round aggregated.
    */
-  async continueTask(result: RoundResult, next?: NextRound | null): Promise<void> {
-    const following = next === undefined ? await this.nextAfter(result) : next;
-    if (following) {
-      await this.startRound(this.#roundOf(following.plan, following.round, following.modelHash));
+  async continueTask(result: RoundResult, after: AfterRound): Promise<void> {
+    const { plan, next } = after;
+    if (plan === undefined) return;
+    if (next !== undefined) {
+      await this.startRound(this.#roundOf(plan, next.round, next.modelHash));
       return;
     }
-    const plan = await this.getTask(result.taskId);
     if (
-      plan === undefined ||
       result.round + 1 < plan.rounds ||
       result.status !== "aggregated" ||
       result.modelHash === undefined

@@ -1,7 +1,7 @@
 import { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 
-export interface ScheduledPassesOptions<Outcome> {
+interface ScheduledPassesOptions<Outcome> {
   queueName: string;
   /** One scheduler for the whole deployment: every coordinator upserts the same id. */
   schedulerId: string;

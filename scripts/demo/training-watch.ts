@@ -37,6 +37,8 @@ export async function watchTraining(options: {
 }): Promise<{ rounds: RoundProgress[]; tally: TrainJobTally }> {
   const { api, taskId } = options;
   const prefix = api.config.AGORA_QUEUE_PREFIX;
+  // One handle on the progress stream: its channel for live lines, its history for the record.
+  const stream = new RoundProgressChannel(api.running.deps.redis, prefix);
   const tally: TrainJobTally = { onTime: new Map(), late: new Map() };
   const bar = options.progress.bar("training rounds", options.rounds);
   const closed: RoundProgress[] = [];
@@ -72,7 +74,7 @@ export async function watchTraining(options: {
     bar.update(closed.length, detail());
   });
   try {
-    await subscriber.subscribe(`${prefix}:fl:progress`);
+    await subscriber.subscribe(stream.channel);
     await options.start();
     const until = Date.now() + options.timeoutMs;
     // The channel says when the task is done; the status is checked too, in case a message was lost.
@@ -88,8 +90,7 @@ export async function watchTraining(options: {
     await subscriber.quit().catch(() => subscriber.disconnect());
   }
   // The stream keeps every round's line: read it back rather than trust the live messages alone.
-  const history = new RoundProgressChannel(api.running.deps.redis, prefix);
-  const rounds = (await history.history(taskId)).filter(
+  const rounds = (await stream.history(taskId)).filter(
     (event) => event.status !== "task-completed",
   );
   const aggregated = rounds.filter((event) => event.status === "aggregated");

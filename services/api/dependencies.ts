@@ -191,10 +191,7 @@ export async function createDependencies(
       // Before the database closes: a round being archived or a payout being booked finishes first.
       await coordinator?.close();
       await rails.close();
-      await queues.close();
-      producer.disconnect();
-      redis.disconnect();
-      await database.close();
+      await abandon();
     },
   };
 }

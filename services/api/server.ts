@@ -28,7 +28,7 @@ const listen = (server: Server, port: number, host: string) =>
   });
 
 /** Seconds a client should wait before asking a server that is still starting. */
-export const startingRetryAfterS = 1;
+const startingRetryAfterS = 1;
 
 /**
  * The answer while dependencies are still being built (migrations, rails, the

@@ -15,13 +15,13 @@ import { canonicalJson } from "./canonical-json.ts";
  * it records, so a producer that runs again (a retried job, a redelivered
  * webhook) records it once. Producers write `log.append(...taskPosted(task))`.
  */
-export type AuditRecord = [event: AuditEventInput, options: AppendOptions];
+type AuditRecord = [event: AuditEventInput, options: AppendOptions];
 
 /** Who acts when no person does: the coordinator's workers and pipelines. */
 export const coordinatorActor = "coordinator";
 
 /** sha-256 of the canonical JSON of `value`: a short commitment to inputs too large to log. */
-export const contentDigest = (value: unknown): string =>
+const contentDigest = (value: unknown): string =>
   createHash("sha256")
     .update(canonicalJson(plain(value)))
     .digest("hex");
@@ -159,7 +159,7 @@ export function agreementSigned(signed: {
 }
 
 /** What `round.closed` commits to: who took part with which update, and what came out. */
-export interface ClosedRoundFacts {
+interface ClosedRoundFacts {
   taskId: string;
   round: number;
   status: "aggregated" | "failed";

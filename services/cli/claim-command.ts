@@ -2,6 +2,7 @@ import { Command, Option } from "commander";
 import type { Wallet } from "ethers";
 import { isAgoraError } from "../errors/agora-error.ts";
 import type { HolderView } from "./api-views.ts";
+import { checkedRpcUrl, withChainRpc } from "./chain-rpc.ts";
 import { signIn } from "./context.ts";
 import { ProblemError, ServiceUnreachableError, UsageError } from "./exit-codes.ts";
 import { formatFields } from "./output.ts";
@@ -99,22 +100,12 @@ export function claimCommand(): Command {
         );
         return;
       }
-      const rpcUrl = checkedRpcUrl(options.rpc);
+      const rpcUrl = checkedRpcUrl(options.rpc, "a chain payout is claimed");
       const proof = await client.get<PayoutProofView>(
         `/tasks/${encodeURIComponent(taskId)}/payouts/${encodeURIComponent(me.id)}/proof`,
       );
       print.result(await claimOnChain(wallet, rpcUrl, proof, base), claimText);
     });
-}
-
-function checkedRpcUrl(url: string | undefined): string {
-  if (url === undefined || url === "")
-    throw new UsageError(
-      "a chain payout is claimed over JSON-RPC: set CHAIN_RPC_URL or pass --rpc <url>",
-    );
-  if (!URL.canParse(url) || !/^(https?|wss?):$/.test(new URL(url).protocol))
-    throw new UsageError(`--rpc must be an http(s) or ws(s) URL, got ${JSON.stringify(url)}`);
-  return url;
 }
 
 type ClaimBase = Omit<ClaimResult, "outcome">;
@@ -126,62 +117,49 @@ async function claimOnChain(
   proof: PayoutProofView,
   base: ClaimBase,
 ): Promise<ClaimResult> {
-  // Loaded here: only chain claims need the escrow ABI and a provider.
-  const [{ JsonRpcProvider }, { EscrowClient }, { TransactionSender }] = await Promise.all([
-    import("ethers"),
+  // Loaded here: only chain claims need the escrow ABI.
+  const [{ EscrowClient }, { TransactionSender }] = await Promise.all([
     import("../settlement/chain/escrow-client.ts"),
     import("../settlement/chain/transaction-sender.ts"),
   ]);
-  const host = new URL(rpcUrl).host;
-  // A claim is interactive: look for its receipt every second, not every 4 s (ethers' default).
-  const provider = new JsonRpcProvider(rpcUrl, undefined, {
-    staticNetwork: true,
-    pollingInterval: 1_000,
-  });
-  try {
-    let chainId: bigint;
-    try {
-      chainId = (await provider.getNetwork()).chainId;
-    } catch {
-      throw new ServiceUnreachableError(`cannot reach the chain at ${host}`);
-    }
-    if (chainId !== BigInt(proof.chainId)) {
-      throw new UsageError(
-        `the RPC endpoint ${host} serves chain ${chainId}; the payout is on chain ${proof.chainId}`,
+  return withChainRpc(
+    rpcUrl,
+    async (provider, chainId) => {
+      if (chainId !== BigInt(proof.chainId)) {
+        throw new UsageError(
+          `the RPC endpoint ${new URL(rpcUrl).host} serves chain ${chainId}; the payout is on chain ${proof.chainId}`,
+        );
+      }
+      const escrow = await EscrowClient.at(
+        proof.escrow,
+        new TransactionSender(wallet.connect(provider)),
+        provider,
       );
-    }
-    const escrow = await EscrowClient.at(
-      proof.escrow,
-      new TransactionSender(wallet.connect(provider)),
-      provider,
-    );
-    const chainTaskId = BigInt(proof.chainTaskId);
-    const leaf = claimLeafOf(proof);
-    if (await escrow.isClaimed(chainTaskId, leaf.index)) {
-      return { ...base, status: "claimed", outcome: "already-claimed" };
-    }
-    const onChain = await escrow.getTask(chainTaskId);
-    if (!onChain.claimable) {
-      const opens =
-        onChain.status === "committed" && onChain.challengeEndsAt > 0
-          ? ` It becomes claimable with enough auditor attestations or after ${new Date(onChain.challengeEndsAt * 1000).toISOString()}.`
-          : "";
-      throw new ProblemError({
-        title: "Payout not claimable yet",
-        status: 409,
-        code: "payout_not_claimable",
-        detail: `Escrow task ${chainTaskId} is ${onChain.status}.${opens}`,
-      });
-    }
-    const outcome = await escrow.claim(chainTaskId, leaf);
-    return outcome.kind === "mined"
-      ? { ...base, status: "claimed", outcome: "claimed", transaction: outcome.receipt.hash }
-      : { ...base, status: "claimed", outcome: "already-claimed" };
-  } catch (error) {
-    throw chainFailure(error, host);
-  } finally {
-    provider.destroy();
-  }
+      const chainTaskId = BigInt(proof.chainTaskId);
+      const leaf = claimLeafOf(proof);
+      if (await escrow.isClaimed(chainTaskId, leaf.index)) {
+        return { ...base, status: "claimed", outcome: "already-claimed" };
+      }
+      const onChain = await escrow.getTask(chainTaskId);
+      if (!onChain.claimable) {
+        const opens =
+          onChain.status === "committed" && onChain.challengeEndsAt > 0
+            ? ` It becomes claimable with enough auditor attestations or after ${new Date(onChain.challengeEndsAt * 1000).toISOString()}.`
+            : "";
+        throw new ProblemError({
+          title: "Payout not claimable yet",
+          status: 409,
+          code: "payout_not_claimable",
+          detail: `Escrow task ${chainTaskId} is ${onChain.status}.${opens}`,
+        });
+      }
+      const outcome = await escrow.claim(chainTaskId, leaf);
+      return outcome.kind === "mined"
+        ? { ...base, status: "claimed", outcome: "claimed", transaction: outcome.receipt.hash }
+        : { ...base, status: "claimed", outcome: "already-claimed" };
+    },
+    chainFailure,
+  );
 }
 
 /** The escrow's refusals are problems (exit 2); a chain that stops answering is exit 3. */

@@ -3,6 +3,7 @@ import { getAddress, isAddress, type Wallet } from "ethers";
 import { isAgoraError } from "../errors/agora-error.ts";
 import type { AgoraApiClient } from "./api-client.ts";
 import type { TaskView } from "./api-views.ts";
+import { checkedRpcUrl, withChainRpc } from "./chain-rpc.ts";
 import { signIn } from "./context.ts";
 import type { DepositRequest, DepositResult, DepositTarget } from "./escrow-deposit.ts";
 import { ProblemError, ServiceUnreachableError, UsageError } from "./exit-codes.ts";
@@ -108,7 +109,7 @@ export function depositCommand(): Command {
           `task ${taskId} belongs to ${getAddress(task.ownerAddress)}; the key is ${wallet.address}'s`,
         );
       }
-      const rpcUrl = checkedRpcUrl(options.rpc);
+      const rpcUrl = checkedRpcUrl(options.rpc, "a chain deposit is sent");
       const target = await client.get<ChainSettlementView>("/settlement/chain");
       const deposit = await depositOverRpc(wallet, rpcUrl, {
         task,
@@ -160,45 +161,19 @@ function addressListArg(value: string): string[] {
   return checksummed;
 }
 
-function checkedRpcUrl(url: string | undefined): string {
-  if (url === undefined || url === "")
-    throw new UsageError(
-      "a chain deposit is sent over JSON-RPC: set CHAIN_RPC_URL or pass --rpc <url>",
-    );
-  if (!URL.canParse(url) || !/^(https?|wss?):$/.test(new URL(url).protocol))
-    throw new UsageError(`--rpc must be an http(s) or ws(s) URL, got ${JSON.stringify(url)}`);
-  return url;
-}
-
 /** Connects the wallet to the RPC endpoint and deposits; chain failures become exit codes. */
 async function depositOverRpc(
   wallet: Wallet,
   rpcUrl: string,
   deposit: Omit<DepositRequest, "owner">,
 ): Promise<DepositResult> {
-  // Loaded here: only this command needs the escrow ABI and a provider.
-  const [{ JsonRpcProvider }, { depositToEscrow }] = await Promise.all([
-    import("ethers"),
-    import("./escrow-deposit.ts"),
-  ]);
-  const host = new URL(rpcUrl).host;
-  // Interactive: look for receipts every second, not every 4 s (ethers' default).
-  const provider = new JsonRpcProvider(rpcUrl, undefined, {
-    staticNetwork: true,
-    pollingInterval: 1_000,
-  });
-  try {
-    try {
-      await provider.getNetwork();
-    } catch {
-      throw new ServiceUnreachableError(`cannot reach the chain at ${host}`);
-    }
-    return await depositToEscrow({ owner: wallet.connect(provider), ...deposit });
-  } catch (error) {
-    throw chainFailure(error, host);
-  } finally {
-    provider.destroy();
-  }
+  // Loaded here: only this command needs the escrow ABI.
+  const { depositToEscrow } = await import("./escrow-deposit.ts");
+  return withChainRpc(
+    rpcUrl,
+    (provider) => depositToEscrow({ owner: wallet.connect(provider), ...deposit }),
+    chainFailure,
+  );
 }
 
 /** A wrong chain is the caller's mistake, a refusal a problem (exit 2), silence exit 3. */

@@ -175,62 +175,77 @@ export async function startCoordinator(
   // API still serves, and /readyz reports Redis.
   let workers: Record<string, Worker> | undefined;
   let closing: Promise<void> | undefined;
+  // A scheduled pass that starts or not without stopping the coordinator: its failures are logged,
+  // and `report` says when a pass did something worth a line.
+  const startPasses = async <Outcome>(
+    label: string,
+    start: () => Promise<ScheduledPasses>,
+    report: (outcome: Outcome) => string | undefined,
+  ): Promise<ScheduledPasses | undefined> => {
+    try {
+      const started = await start();
+      started.worker.on("failed", (job, error) =>
+        logger.warn({ jobId: job?.id, err: error.message }, `${label} pass failed`),
+      );
+      started.worker.on("completed", (_job, outcome: Outcome) => {
+        const line = report(outcome);
+        if (line !== undefined) logger.info({ outcome }, line);
+      });
+      return started;
+    } catch (error) {
+      logger.warn({ err: (error as Error).message }, `${label} could not start`);
+      return undefined;
+    }
+  };
   // Anchoring the audit log needs the chain rail's sender and an anchor contract.
   let anchoring: Promise<AuditAnchoring | undefined> = Promise.resolve(undefined);
   const startAnchoring = async (): Promise<AuditAnchoring | undefined> => {
     const address = config.AGORA_AUDIT_ANCHOR_ADDRESS;
     if (address === undefined) return undefined;
-    if (rails.chainSender === undefined) {
+    const sender = rails.chainSender;
+    if (sender === undefined) {
       logger.warn("audit anchoring off: AGORA_AUDIT_ANCHOR_ADDRESS needs the chain rail");
       return undefined;
     }
-    try {
-      const anchors = await AuditAnchorClient.at(address, rails.chainSender);
-      const started = await startAuditAnchoring({
-        producer,
-        worker: connect("worker"),
-        prefix,
-        anchorer: new AuditAnchorer(new AuditLog(deps.db), anchors),
-        everyMs: config.AGORA_AUDIT_ANCHOR_EVERY_S * 1_000,
-      });
-      started.worker.on("failed", (job, error) =>
-        logger.warn({ jobId: job?.id, err: error.message }, "audit anchoring pass failed"),
-      );
-      started.worker.on("completed", (_job, outcome: { kind: string }) => {
-        if (outcome.kind === "anchored") logger.info({ outcome }, "audit log anchored");
-      });
+    const started = await startPasses(
+      "audit anchoring",
+      async () =>
+        startAuditAnchoring({
+          producer,
+          worker: connect("worker"),
+          prefix,
+          anchorer: new AuditAnchorer(
+            new AuditLog(deps.db),
+            await AuditAnchorClient.at(address, sender),
+          ),
+          everyMs: config.AGORA_AUDIT_ANCHOR_EVERY_S * 1_000,
+        }),
+      (outcome: { kind: string }) =>
+        outcome.kind === "anchored" ? "audit log anchored" : undefined,
+    );
+    if (started !== undefined) {
       logger.info({ address, everyS: config.AGORA_AUDIT_ANCHOR_EVERY_S }, "audit anchoring on");
-      return started;
-    } catch (error) {
-      logger.warn({ err: (error as Error).message }, "audit anchoring could not start");
-      return undefined;
     }
+    return started;
   };
   // Claims made after a task settled are booked by a pass of their own (chain rail only).
   let lateClaims: Promise<ScheduledPasses | undefined> = Promise.resolve(undefined);
   const startLateClaims = async (): Promise<ScheduledPasses | undefined> => {
     const chain = rails.settlement.chain;
     if (chain === undefined) return undefined;
-    try {
-      const started = await startLateClaimsBooking({
-        producer,
-        worker: connect("worker"),
-        prefix,
-        db: deps.db,
-        chain,
-        everyMs: config.AGORA_LATE_CLAIMS_EVERY_S * 1_000,
-      });
-      started.worker.on("failed", (job, error) =>
-        logger.warn({ jobId: job?.id, err: error.message }, "late-claims pass failed"),
-      );
-      started.worker.on("completed", (_job, outcome: LateClaimsPass) => {
-        if (outcome.claimsBooked > 0) logger.info({ outcome }, "late claims booked");
-      });
-      return started;
-    } catch (error) {
-      logger.warn({ err: (error as Error).message }, "late-claims booking could not start");
-      return undefined;
-    }
+    return startPasses(
+      "late-claims booking",
+      () =>
+        startLateClaimsBooking({
+          producer,
+          worker: connect("worker"),
+          prefix,
+          db: deps.db,
+          chain,
+          everyMs: config.AGORA_LATE_CLAIMS_EVERY_S * 1_000,
+        }),
+      (outcome: LateClaimsPass) => (outcome.claimsBooked > 0 ? "late claims booked" : undefined),
+    );
   };
   const startAll = () => {
     workers = startWorkers();

@@ -1,14 +1,14 @@
 import { createHash } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { RoundFlows } from "../../queues/round-flows.ts";
-import { coordinatorActor, taskStatusChanged } from "../audit/audit-events.ts";
-import { AuditLog } from "../audit/audit-log.ts";
+import { coordinatorActor } from "../audit/audit-events.ts";
 import { AgoraError, isAgoraError } from "../errors/agora-error.ts";
 import type { BlobStore } from "../learning/blobs/blob-store.ts";
 import { putWeights } from "../learning/blobs/weight-blobs.ts";
 import { initialWeights } from "../learning/models/build-model.ts";
 import type { RoundBook } from "../learning/rounds/round-book.ts";
-import { inTransaction } from "../store/in-transaction.ts";
+import { createMarketRepositories } from "../market/market-repositories.ts";
+import { recordedTransition } from "../market/tasks/recorded-transition.ts";
 import { AgreementsRepository } from "../store/repositories/agreements-repository.ts";
 import { TaskSelectionsRepository } from "../store/repositories/task-selections-repository.ts";
 import { TasksRepository } from "../store/repositories/tasks-repository.ts";
@@ -67,14 +67,13 @@ export async function startTraining(
   );
   if (task.status === "agreed") {
     try {
-      task = await inTransaction(deps.db, async (trx) => {
-        const training = await new TasksRepository(trx).transition(taskId, "agreed", "training");
-        const details = { rounds: plan.rounds, holders: plan.holders };
-        await new AuditLog(trx).append(
-          ...taskStatusChanged("agreed", training, coordinatorActor, details),
-        );
-        return training;
-      });
+      task = await recordedTransition(
+        createMarketRepositories(deps.db),
+        task,
+        "training",
+        coordinatorActor,
+        { rounds: plan.rounds, holders: plan.holders },
+      );
     } catch (error) {
       // Someone else started it between our read and our write: carry on from what they left.
       if (!(isAgoraError(error) && error.kind === "conflict")) throw error;

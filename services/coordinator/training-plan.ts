@@ -41,7 +41,7 @@ function agreedTier(agreement: AgreementRecord): number {
  * round, every invited holder has an agreement, and each round invites at
  * least the updates it needs. Undefined when the task has no stored plan.
  */
-export function scheduleOf(
+function scheduleOf(
   selection: Record<string, unknown> | undefined,
   rounds: number,
   holders: readonly string[],

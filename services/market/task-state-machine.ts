@@ -42,7 +42,8 @@ export async function transitionTask(
   tasks: TasksRepository,
   task: Pick<TaskRecord, "id" | "status">,
   to: TaskStatus,
+  changes?: Parameters<TasksRepository["transition"]>[3],
 ): Promise<TaskRecord> {
   assertTransition(task.id, task.status, to);
-  return tasks.transition(task.id, task.status, to);
+  return tasks.transition(task.id, task.status, to, changes);
 }

@@ -1,21 +1,13 @@
 import assert from "node:assert/strict";
 import { rm } from "node:fs/promises";
-import { type AddressInfo, connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { describe, it } from "node:test";
 import { startServer } from "../../services/api/server.ts";
 import { AgoraApiClient } from "../../services/cli/api-client.ts";
 import { UnreachableError } from "../../services/cli/exit-codes.ts";
 import { startTestApi } from "../support/api-client.ts";
 import { testConfig } from "../support/environment.ts";
-
-/** A port nothing listens on right now, so the test knows it before the server binds. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
+import { freePort } from "../support/free-port.ts";
 
 describe("start-up", () => {
   it("answers 503 with Retry-After while its dependencies are built, then serves", async () => {

@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
 import { ProcessBook } from "../e2e/support/child-processes.ts";
-import { freePort } from "../e2e/support/free-port.ts";
 import { testRedisUrl, uniqueName } from "../support/environment.ts";
+import { freePort } from "../support/free-port.ts";
 import { expectExit, runAgora } from "./run-agora.ts";
 
 /**

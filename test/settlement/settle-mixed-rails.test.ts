@@ -8,6 +8,7 @@ import {
   payoutMethodOf,
 } from "../../services/audit/auditor/audit-inputs.ts";
 import { checkPayouts } from "../../services/audit/auditor/check-payouts.ts";
+import { claimLeafOf, type PayoutProofView } from "../../services/cli/payout-proof.ts";
 import {
   ChainFundingGate,
   escrowTermsFor,
@@ -45,11 +46,6 @@ interface PayoutTable {
     externalRef: string | null;
     label?: string;
   }>;
-}
-
-interface ProofBody {
-  leaf: { index: string; account: string; amount: string };
-  proof: string[];
 }
 
 /**
@@ -191,17 +187,12 @@ describe("a chain task paying chain and fiat holders", () => {
       [aliceId, 7],
       [bobId, 8],
     ] as const) {
-      const claim = await get<ProofBody>(`/tasks/${draft.id}/payouts/${holderId}/proof`);
+      const claim = await get<PayoutProofView>(`/tasks/${draft.id}/payouts/${holderId}/proof`);
       const signer = world.chain.signers[signerIndex];
       assert.ok(signer);
       await world.owner
         .withSender(new TransactionSender(signer, { retryDelayMs: 5 }))
-        .claim(chainTaskId, {
-          index: BigInt(claim.leaf.index),
-          account: claim.leaf.account,
-          amount: BigInt(claim.leaf.amount),
-          proof: claim.proof,
-        });
+        .claim(chainTaskId, claimLeafOf(claim));
     }
     assert.equal(await balanceOf(world, alice ?? ""), 450_000_000n);
     const task = await repos.tasks.get(draft.id);

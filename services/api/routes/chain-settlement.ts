@@ -7,7 +7,7 @@ import { defineRoute } from "../route.ts";
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
 
 /** What an owner's wallet needs to fund a chain task: where to deposit, in what, naming whom. */
-export const chainSettlementSchema = z.object({
+const chainSettlementSchema = z.object({
   /** The EVM chain id, as a decimal string (chain ids can exceed 2^53). */
   chainId: z.string().regex(/^\d+$/),
   /** The `AgoraSettlementEscrow` that takes deposits with `createTask`. */
@@ -19,7 +19,7 @@ export const chainSettlementSchema = z.object({
   /** Blocks a deposit must be buried under before POST /tasks/:id/fund opens bidding. */
   confirmations: z.number().int().positive(),
 });
-export type ChainSettlementInfo = z.infer<typeof chainSettlementSchema>;
+type ChainSettlementInfo = z.infer<typeof chainSettlementSchema>;
 
 /**
  * The escrow's token is immutable, so it is read from chain once per escrow; a failed read is

@@ -89,10 +89,7 @@ export async function loadAuditInputs(db: Kysely<Database>, taskId: string): Pro
   }
   const roundsRepository = new RoundsRepository(db);
   const rounds = await roundsRepository.listForTask(taskId);
-  const updates: UpdateRecord[] = [];
-  for (const round of rounds) {
-    updates.push(...(await roundsRepository.onTimeUpdates(taskId, round.round)));
-  }
+  const updates = await roundsRepository.onTimeUpdatesOfTask(taskId);
   return {
     task,
     agreements,

@@ -7,6 +7,7 @@ import {
   type PayoutRule,
   planPayouts,
 } from "../../settlement/payouts/payout-plan.ts";
+import { standingFrom } from "../../settlement/pipeline/task-contributions.ts";
 import { type CheckResult, checkResult, type Finding } from "./audit-findings.ts";
 import { type AuditInputs, payoutMethodOf } from "./audit-inputs.ts";
 import { baseOnlyHoldersOf } from "./base-only-holders.ts";
@@ -19,26 +20,6 @@ export interface CommittedPayouts {
   /** Who the off-ramp leaf of fiat-rail holders pays: the escrow task's coordinator. */
   offRampAccount?: string;
 }
-
-/**
- * The standing the auditor gives a holder, as settlement decides it: flagged an attacker in any
- * round (flags recomputed from each round's stored evidence) makes an attacker; a never-scored
- * holder owed its base without a bonus (base-only.ts), a contributor with nothing to share;
- * flagged a free rider, or a task-level contribution of zero or less, a free rider; anything
- * else a contributor.
- */
-export const standingOf = (
-  contribution: number,
-  flags: ReadonlySet<string> = new Set(),
-  owedBaseOnly = false,
-) =>
-  flags.has("attacker")
-    ? ("attacker" as const)
-    : owedBaseOnly
-      ? ("contributor" as const)
-      : flags.has("free_rider") || contribution <= 0
-        ? ("free_rider" as const)
-        : ("contributor" as const);
 
 /** The payout rule of the agreements: `freeRiderBase: "pay"` only if every agreement says so. */
 export function payoutRuleOf(agreements: AuditInputs["agreements"]): PayoutRule {
@@ -73,9 +54,11 @@ export function checkPayouts(
           holderId: agreement.holderId,
           basePrice: agreement.price,
           contribution,
-          standing: standingOf(
+          // As settlement decides it, from the flags recomputed from each round's evidence.
+          standing: standingFrom(
+            flags.get(agreement.holderId) ?? new Set(),
             contribution,
-            flags.get(agreement.holderId),
+            totals.has(agreement.holderId),
             baseOnly.has(agreement.holderId),
           ),
         };

@@ -68,7 +68,7 @@ export async function runAudit(taskId: string, deps: AuditorDependencies): Promi
     payouts.result,
     checkPrivacy(inputs),
     checkSelectionBias(inputs),
-    checkFairness(inputs, totals),
+    checkFairness(inputs, totals, method),
     checkFreeRiders(inputs, totals, method),
   ];
   if (inputs.payouts.length === 0) {

@@ -26,9 +26,16 @@ export async function fundTask(
     task = await repos.transaction(async (trx) => {
       const { chainTaskId, ...funding } = confirmation;
       await trx.taskFundings.confirm({ taskId, ...funding });
-      // The dashboard, the auditor and the claim proofs name the escrow task by this id.
-      if (chainTaskId !== undefined) await trx.tasks.recordChainTask(taskId, chainTaskId);
-      return recordedTransition(trx, draft, "funded", caller, { funding: confirmation });
+      // The dashboard, the auditor and the claim proofs name the escrow task by this id,
+      // written with the move (a draft is funded once).
+      return recordedTransition(
+        trx,
+        draft,
+        "funded",
+        caller,
+        { funding: confirmation },
+        chainTaskId === undefined ? {} : { chainTaskId },
+      );
     });
   }
   return recordedTransition(repos, task, "bidding", caller);

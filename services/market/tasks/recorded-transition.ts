@@ -7,7 +7,8 @@ import { transitionTask } from "../task-state-machine.ts";
 /**
  * Moves a task through the state machine and logs the move (`task.<to>`) in
  * the same transaction: a status the database shows always has its audit
- * entry, and a failed move leaves none. `details` say what justified it.
+ * entry, and a failed move leaves none. `details` say what justified it;
+ * `changes` are columns written with the move (the escrow task's id).
  */
 export function recordedTransition(
   repos: MarketRepositories,
@@ -15,9 +16,10 @@ export function recordedTransition(
   to: TaskStatus,
   actor: string,
   details: Record<string, unknown> = {},
+  changes?: Parameters<typeof transitionTask>[3],
 ): Promise<TaskRecord> {
   return repos.transaction(async (trx) => {
-    const moved = await transitionTask(trx.tasks, task, to);
+    const moved = await transitionTask(trx.tasks, task, to, changes);
     await trx.audit.append(...taskStatusChanged(task.status, moved, actor.toLowerCase(), details));
     return moved;
   });

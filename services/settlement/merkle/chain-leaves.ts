@@ -13,7 +13,7 @@ export interface LeafSource {
 }
 
 /** The platform's own leaf: what the fiat-rail holders of a chain task are owed, together. */
-export interface OffRampLeaf {
+interface OffRampLeaf {
   index: number;
   /** The coordinator's chain address: it claims the leaf and pays the fiat holders. */
   account: string;

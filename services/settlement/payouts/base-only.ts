@@ -12,7 +12,7 @@
  */
 export type BaseOnlyReason = "never_invited" | "failed_rounds_only";
 
-export interface BaseOnlyEvidence {
+interface BaseOnlyEvidence {
   agreements: ReadonlyArray<{ holderId: string; terms: Readonly<Record<string, unknown>> }>;
   /** The stored participation plan's `rounds` (holder ids per round), when the task has one. */
   plannedRounds: unknown;

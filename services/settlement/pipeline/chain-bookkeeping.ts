@@ -44,8 +44,13 @@ export async function bookChainEvents(
   const byAccount = new Map(
     payouts.filter((p) => p.rail === "chain").map((p) => [p.account.toLowerCase(), p]),
   );
-  // The off-ramp leaf is paid to the escrow task's coordinator, never a holder.
-  const coordinator = (await chain.escrow.getTask(chainTaskId)).coordinator.toLowerCase();
+  // The off-ramp leaf is paid to the escrow task's coordinator, never a holder. Read from the
+  // chain only when a claim names an account no payout line has (most passes see none).
+  let coordinator: string | undefined;
+  const coordinatorOf = async () => {
+    coordinator ??= (await chain.escrow.getTask(chainTaskId)).coordinator.toLowerCase();
+    return coordinator;
+  };
   const result: ChainBookkeeping = { claims: 0, refunds: 0, offRamps: 0, unexplained: [] };
   for (const event of events) {
     const reference = `${event.transactionHash}:${event.logIndex}`;
@@ -64,7 +69,7 @@ export async function bookChainEvents(
       } else if (event.name === "Claimed") {
         const account = String(event.args.account).toLowerCase();
         const payout = byAccount.get(account);
-        if (payout === undefined && account === coordinator) {
+        if (payout === undefined && account === (await coordinatorOf())) {
           await repos.ledger.post(
             offRampClaimEntry({
               taskId: task.id,

@@ -1,6 +1,9 @@
 import { keccak256, toUtf8Bytes } from "ethers";
 import { canonicalJson } from "../../market/agreements/agreement-terms.ts";
-import type { AgreementsRepository } from "../../store/repositories/agreements-repository.ts";
+import type {
+  AgreementRecord,
+  AgreementsRepository,
+} from "../../store/repositories/agreements-repository.ts";
 import type { ContributionRecord } from "../../store/repositories/contributions-repository.ts";
 import type { NewPayout, PayoutRecord } from "../../store/repositories/payouts-repository.ts";
 import type { TaskRecord } from "../../store/repositories/tasks-repository.ts";
@@ -43,6 +46,23 @@ export interface PayoutReport {
 export const reportHashOf = (report: PayoutReport): string =>
   keccak256(toUtf8Bytes(canonicalJson(report)));
 
+/** The evidence base-only.ts decides from, read from the stored rows. */
+async function baseOnlyOf(
+  repos: Repositories,
+  signed: readonly AgreementRecord[],
+  taskId: string,
+  contributions: readonly ContributionRecord[],
+) {
+  const selection = await repos.taskSelections.find(taskId);
+  return baseOnlyHolders({
+    agreements: signed,
+    plannedRounds: selection?.rounds,
+    rounds: await repos.rounds.listForTask(taskId),
+    updates: await repos.rounds.onTimeUpdatesOfTask(taskId),
+    scored: new Set(contributions.map((row) => row.holderId)),
+  });
+}
+
 /**
  * Turns the signed agreements and the stored contributions into the task's
  * payout rows. Deterministic (agreements and contributions are written once),
@@ -51,40 +71,20 @@ export const reportHashOf = (report: PayoutReport): string =>
  * Lines are numbered paid-first (see `numberLines`), so the chain lines'
  * numbers are exactly their leaf indices in the task's Merkle tree.
  */
-/** The evidence base-only.ts decides from, read from the stored rows. */
-async function baseOnlyOf(
-  repos: Repositories,
-  agreements: AgreementsRepository,
-  taskId: string,
-  contributions: readonly ContributionRecord[],
-) {
-  const rounds = await repos.rounds.listForTask(taskId);
-  const updates = [];
-  for (const round of rounds)
-    updates.push(...(await repos.rounds.onTimeUpdates(taskId, round.round)));
-  const selection = await repos.taskSelections.find(taskId);
-  return baseOnlyHolders({
-    agreements: await agreements.listForTask(taskId),
-    plannedRounds: selection?.rounds,
-    rounds,
-    updates,
-    scored: new Set(contributions.map((row) => row.holderId)),
-  });
-}
-
 export async function planTaskPayouts(
   repos: Repositories,
   agreements: AgreementsRepository,
   task: TaskRecord,
 ): Promise<{ report: PayoutReport; payouts: PayoutRecord[] }> {
-  const terms = settlementTermsOf(task, await agreements.listForTask(task.id));
+  const signed = await agreements.listForTask(task.id);
+  const terms = settlementTermsOf(task, signed);
   const holderIds = terms.holders.map((holder) => holder.holderId);
   const stored = await repos.contributions.forTask(task.id);
   const contributions = taskContributions(
     holderIds,
     stored,
     terms.contributionMethod,
-    new Set((await baseOnlyOf(repos, agreements, task.id, stored)).keys()),
+    new Set((await baseOnlyOf(repos, signed, task.id, stored)).keys()),
   );
   const plan = planPayouts({
     budget: task.budget,

@@ -17,7 +17,7 @@ export const preferredMethods = ["exact-shapley", "gtg-shapley", "leave-one-out"
 export const standingFlagKey = "flag";
 
 /** The flag a round's inputs give a holder, if any. */
-export function roundFlagOf(inputs: Record<string, unknown>, holderId: string): string | undefined {
+function roundFlagOf(inputs: Record<string, unknown>, holderId: string): string | undefined {
   const own = inputs[standingFlagKey];
   if (typeof own === "string") return own;
   const standing = inputs.standing;
@@ -84,16 +84,28 @@ export function taskContributions(
   }
   const byHolder = new Map<string, HolderContribution>();
   for (const [holderId, { total, rounds, flags }] of totals) {
-    const standing: ParticipantStanding = flags.has("attacker")
-      ? "attacker"
-      : rounds === 0 && baseOnly.has(holderId)
-        ? "contributor"
-        : flags.has("free_rider") || rounds === 0 || total <= 0
-          ? "free_rider"
-          : "contributor";
+    const standing = standingFrom(flags, total, rounds > 0, baseOnly.has(holderId));
     byHolder.set(holderId, { holderId, total, roundsScored: rounds, standing });
   }
   return { methodByRound, byHolder };
+}
+
+/**
+ * The standing rule, shared with the auditor: an attacker if any round
+ * flagged it; a contributor with nothing to share if never scored yet owed
+ * its base (base-only.ts); a free rider if flagged so, never scored, or its
+ * total is zero or less; a contributor otherwise.
+ */
+export function standingFrom(
+  flags: ReadonlySet<string>,
+  total: number,
+  scored: boolean,
+  owedBaseOnly: boolean,
+): ParticipantStanding {
+  if (flags.has("attacker")) return "attacker";
+  if (!scored && owedBaseOnly) return "contributor";
+  if (flags.has("free_rider") || !scored || total <= 0) return "free_rider";
+  return "contributor";
 }
 
 function chooseMethod(present: Set<string>, agreed: string | undefined): string | undefined {

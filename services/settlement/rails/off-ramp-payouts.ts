@@ -8,10 +8,9 @@ import { createRepositories } from "../../store/repositories.ts";
 import type { Database } from "../../store/schema.ts";
 import { offRampPayoutEntry } from "../ledger/off-ramp-entries.ts";
 import { type PaidOut, sandboxLabel } from "./payment-rail.ts";
-import { taskIdMetadataKey } from "./stripe/stripe-funding.ts";
-import { payoutIdMetadataKey, transferIdempotencyKey } from "./stripe/stripe-payouts.ts";
+import { createPayoutTransfer } from "./stripe/stripe-payouts.ts";
 
-export interface OffRampPaidOut extends PaidOut {
+interface OffRampPaidOut extends PaidOut {
   rail: "stripe" | "sandbox";
 }
 
@@ -45,20 +44,7 @@ export async function payOffRampedFiat(
           detail: `Holder ${payout.holderId} is paid through Stripe; set STRIPE_SECRET_KEY.`,
         });
       }
-      if (payout.amount > BigInt(Number.MAX_SAFE_INTEGER)) {
-        throw new AgoraError("invalid", "Payout too large for Stripe", { detail: payout.id });
-      }
-      const transfer = await deps.stripe.transfers.create(
-        {
-          amount: Number(payout.amount),
-          currency: task.currency.toLowerCase(),
-          destination: payout.account,
-          transfer_group: task.id,
-          metadata: { [taskIdMetadataKey]: task.id, [payoutIdMetadataKey]: payout.id },
-        },
-        { idempotencyKey: transferIdempotencyKey(payout.id) },
-      );
-      reference = transfer.id;
+      reference = (await createPayoutTransfer(deps.stripe, task.currency, payout)).id;
     } else {
       reference = `sandbox-${payout.id}`;
     }

@@ -163,6 +163,19 @@ export class RoundsRepository {
     }
   }
 
+  /** Every on-time update of every round of the task, by round then holder. */
+  async onTimeUpdatesOfTask(taskId: string): Promise<UpdateRecord[]> {
+    const rows = await this.#db
+      .selectFrom("updates")
+      .selectAll()
+      .where("task_id", "=", taskId)
+      .where("late", "=", false)
+      .orderBy("round")
+      .orderBy("holder_id")
+      .execute();
+    return rows.map(toUpdate);
+  }
+
   /** The updates that count for aggregation: on time, one per holder. */
   async onTimeUpdates(taskId: string, round: number): Promise<UpdateRecord[]> {
     const rows = await this.#db

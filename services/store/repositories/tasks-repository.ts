@@ -103,20 +103,6 @@ export class TasksRepository {
   }
 
   /**
-   * Records the escrow task that holds a chain task's deposit, once: the id
-   * never changes after the deposit, so a second call with the same id is a
-   * no-op and a different one is refused by the unique, write-once column.
-   */
-  async recordChainTask(id: string, chainTaskId: string): Promise<void> {
-    await this.#db
-      .updateTable("tasks")
-      .set({ chain_task_id: chainTaskId })
-      .where("id", "=", id)
-      .where("chain_task_id", "is", null)
-      .execute();
-  }
-
-  /**
    * Moves a task from one status to the next only if nobody moved it first:
    * the update matches on the status (and version) the caller read, so two
    * racing transitions cannot both win. The legality of the transition itself

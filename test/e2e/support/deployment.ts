@@ -7,8 +7,8 @@ import pg from "pg";
 import { type OpenDatabase, openDatabase } from "../../../services/store/database.ts";
 import { dropSchema } from "../../support/databases.ts";
 import { testPostgresUrl, testRedisUrl, uniqueName } from "../../support/environment.ts";
+import { freePort } from "../../support/free-port.ts";
 import { ProcessBook, type Spawned } from "./child-processes.ts";
-import { freePort } from "./free-port.ts";
 
 /** How many shares the MNIST demo split has: one per holder of the e2e tasks. */
 export const demoShares = 3;

@@ -34,6 +34,30 @@ export interface StripePayoutResult {
  * A crash between any two steps is resumed by running the same call again:
  * nothing is paid twice and nothing is left unrecorded.
  */
+/**
+ * One Connect transfer for one payout, keyed by the payout's id: a retry
+ * after a lost answer returns the transfer Stripe already made.
+ */
+export async function createPayoutTransfer(
+  stripe: Stripe,
+  currency: string,
+  payout: PayoutRecord,
+): Promise<Stripe.Transfer> {
+  if (payout.amount > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new AgoraError("invalid", "Payout too large for Stripe", { detail: payout.id });
+  }
+  return stripe.transfers.create(
+    {
+      amount: Number(payout.amount),
+      currency: currency.toLowerCase(),
+      destination: payout.account,
+      transfer_group: payout.taskId,
+      metadata: { [taskIdMetadataKey]: payout.taskId, [payoutIdMetadataKey]: payout.id },
+    },
+    { idempotencyKey: transferIdempotencyKey(payout.id) },
+  );
+}
+
 export async function payOutByStripe(
   deps: StripePayoutDependencies,
   currency: string,
@@ -43,19 +67,7 @@ export async function payOutByStripe(
   for (const payout of payouts) {
     if (payout.rail !== "stripe") continue;
     if (payout.amount === 0n) continue;
-    if (payout.amount > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw new AgoraError("invalid", "Payout too large for Stripe", { detail: payout.id });
-    }
-    const transfer = await deps.stripe.transfers.create(
-      {
-        amount: Number(payout.amount),
-        currency: currency.toLowerCase(),
-        destination: payout.account,
-        transfer_group: payout.taskId,
-        metadata: { [taskIdMetadataKey]: payout.taskId, [payoutIdMetadataKey]: payout.id },
-      },
-      { idempotencyKey: transferIdempotencyKey(payout.id) },
-    );
+    const transfer = await createPayoutTransfer(deps.stripe, currency, payout);
     await deps.ledger.post(
       payoutEntry({
         rail: "stripe",

@@ -8,7 +8,7 @@ import { refundEntry } from "../../ledger/accounts.ts";
 import { taskIdMetadataKey } from "./stripe-funding.ts";
 
 /** Marks a refund as the one that returns a task's unspent remainder. */
-export const refundKindMetadataKey = "agora_refund";
+const refundKindMetadataKey = "agora_refund";
 const remainderKind = "remainder";
 
 /**
@@ -16,7 +16,7 @@ const remainderKind = "remainder";
  * settlement, so a retried call returns the first refund instead of
  * making a second.
  */
-export const remainderRefundKey = (taskId: string): string => `agora-refund-remainder-${taskId}`;
+const remainderRefundKey = (taskId: string): string => `agora-refund-remainder-${taskId}`;
 
 export interface RemainderRefund {
   refundId: string;
