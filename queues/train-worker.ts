@@ -1,21 +1,15 @@
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { AgoraError, isAgoraError } from "../services/errors/agora-error.ts";
-import type { BackendName } from "../services/learning/backend/choose-backend.ts";
-import {
-  type BackendLogger,
-  backendSupports,
-  chooseBackend,
-} from "../services/learning/backend/choose-backend.ts";
+import type { BackendLogger } from "../services/learning/backend/choose-backend.ts";
 import type { BlobStore } from "../services/learning/blobs/blob-store.ts";
 import { getWeights, putWeights } from "../services/learning/blobs/weight-blobs.ts";
 import type { HolderDataSource } from "../services/learning/data/holder-data-source.ts";
-import type { ModelKind } from "../services/learning/models/architecture.ts";
-import { clearModelPool } from "../services/learning/models/model-pool.ts";
 import { extractTier } from "../services/learning/models/tier-mapping.ts";
 import { privatizeDelta } from "../services/learning/privacy/clip-and-noise.ts";
 import type { RoundBook } from "../services/learning/rounds/round-book.ts";
-import { trainLocally } from "../services/learning/training/local-train.ts";
+import type { Trainer } from "../services/learning/training/trainer.ts";
+import { sharedTrainingThread } from "../services/learning/training/training-thread.ts";
 import { seededRng } from "../services/learning/util/random.ts";
 import { add, subtract } from "../services/learning/weights/vector-math.ts";
 import { stalledCheckIntervalMs, trainQueueName } from "./names.ts";
@@ -32,6 +26,8 @@ export interface TrainWorkerDeps {
   flows: RoundFlows;
   /** `AGORA_TF_BACKEND`, if set. */
   forcedBackend?: string | undefined;
+  /** Where trainings run; default: the process's training thread. */
+  trainer?: Trainer;
   logger?: BackendLogger;
   /**
    * Simulated holder behaviour (the demo, fault tests): gets the trained
@@ -58,35 +54,6 @@ export interface TrainJobResult {
   backend?: string;
 }
 
-let activeChoice: { backend: BackendName; models: Set<ModelKind> } | undefined;
-let choosing: Promise<void> = Promise.resolve();
-
-/**
- * Chooses a backend once per process, and again only if a new model needs
- * another one. Calls are chained: several holder workers in one process must
- * not switch backends under each other's feet.
- */
-function ensureBackend(model: ModelKind, deps: TrainWorkerDeps): Promise<void> {
-  choosing = choosing
-    .catch(() => undefined)
-    .then(async () => {
-      if (activeChoice?.models.has(model)) return;
-      const models = new Set([...(activeChoice?.models ?? []), model]);
-      if (activeChoice && backendSupports(activeChoice.backend, [...models])) {
-        activeChoice.models = models;
-        return;
-      }
-      if (activeChoice) clearModelPool();
-      const choice = await chooseBackend({
-        models: [...models],
-        forced: deps.forcedBackend,
-        ...(deps.logger && { logger: deps.logger }),
-      });
-      activeChoice = { backend: choice.backend, models };
-    });
-  return choosing;
-}
-
 let lastGlobal: { hash: string; weights: Promise<Float32Array> } | undefined;
 
 /**
@@ -103,34 +70,6 @@ function globalModel(blobs: BlobStore, hash: string): Promise<Float32Array> {
     if (lastGlobal === entry) lastGlobal = undefined;
   });
   return entry.weights;
-}
-
-let lastTurn: Promise<void> = Promise.resolve();
-
-/**
- * Trainings in one process take turns, with a turn of the event loop between
- * them. Training is a long synchronous stretch; in a process that hosts
- * several holders' workers the replies that start their jobs arrive
- * together, and without turns every training would run back to back before
- * any I/O is served: lock renewals, Redis replies, and the aggregator's reads
- * of updates already recorded would all wait for the last holder. An
- * immediate queued from a running callback fires only after the next poll
- * phase, so pending I/O always goes first. With one holder per process (as
- * deployed) this costs one loop turn.
- */
-async function inTrainingTurn<T>(work: () => Promise<T>): Promise<T> {
-  const previous = lastTurn;
-  let release = () => {};
-  lastTurn = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  await previous;
-  await new Promise((resolve) => setImmediate(resolve));
-  try {
-    return await work();
-  } finally {
-    release();
-  }
 }
 
 /**
@@ -159,21 +98,24 @@ export async function runTrainJob(raw: unknown, deps: TrainWorkerDeps): Promise<
 
   const global = await reading;
   const data = await deps.data.load(job.holderId);
-  await ensureBackend(job.model, deps);
   const seed = `${job.taskId}|${job.round}|${job.holderId}`;
-  const trained = await inTrainingTurn(() =>
-    trainLocally({
-      kind: job.model,
-      tier: job.modelTier,
-      global,
-      data,
-      epochs: job.localEpochs,
-      batchSize: job.batchSize,
-      learningRate: job.learningRate,
-      proximalMu: job.proximalMu,
-      seed,
-    }),
-  );
+  const trained = await (deps.trainer ?? sharedTrainingThread()).train({
+    kind: job.model,
+    tier: job.modelTier,
+    global,
+    globalHash: job.globalModelHash,
+    data,
+    epochs: job.localEpochs,
+    batchSize: job.batchSize,
+    learningRate: job.learningRate,
+    proximalMu: job.proximalMu,
+    seed,
+    forcedBackend: deps.forcedBackend,
+  });
+  if (trained.backendChoice !== undefined) {
+    const { backend, attempts } = trained.backendChoice;
+    deps.logger?.info({ backend, attempts }, "training backend chosen");
+  }
   let update = trained.weights;
   if (deps.simulate !== undefined) {
     const start = extractTier(global, job.model, job.modelTier);

@@ -13,6 +13,7 @@ import {
   type HolderDataSource,
   MnistDemoDataSource,
 } from "../services/learning/data/holder-data-source.ts";
+import { chooseTrainer } from "../services/learning/training/choose-trainer.ts";
 import { createRedisConnection } from "./connection.ts";
 import { queueNames } from "./names.ts";
 import { RedisRoundBook } from "./redis-round-book.ts";
@@ -70,6 +71,7 @@ export async function startHolderWorker(options: HolderWorkerOptions) {
     data: options.data ?? demoDataSource(env),
     flows,
     forcedBackend: env.AGORA_TF_BACKEND,
+    trainer: chooseTrainer(env.AGORA_TRAINING_THREAD),
     logger,
     ...(options.simulate !== undefined && { simulate: options.simulate }),
   });

@@ -28,7 +28,7 @@
  * BENCH_FL_OVERHEAD_ROUNDS (or `--rounds N`).
  *
  * Quick mode: `--only overhead [--rounds N] [--per-round 10,100]
- * [--holder-processes K]` measures only the overhead rows (about a minute)
+ * [--holder-processes K] [--trainers thread,in-process]` measures only the overhead rows (about a minute)
  * and writes bench/results/fl-overhead.json, leaving fl.json alone. More
  * than one holder process only makes sense with spare cores: the processes'
  * trainings then compete with each other, Redis and the aggregator.
@@ -55,6 +55,7 @@ import { trainLocally } from "../services/learning/training/local-train.ts";
 import { sampleWithoutReplacement, seededRng } from "../services/learning/util/random.ts";
 import { measureOverhead } from "./bench-fl/overhead.ts";
 import { runOverheadOnly } from "./bench-fl/overhead-only.ts";
+import { type TrainerKind, trainerKinds } from "./bench-fl/switchable-trainer.ts";
 
 const { values: cli } = parseArgs({
   options: {
@@ -62,8 +63,13 @@ const { values: cli } = parseArgs({
     rounds: { type: "string" },
     "per-round": { type: "string", default: "10,100" },
     "holder-processes": { type: "string", default: "1" },
+    trainers: { type: "string", default: trainerKinds.join(",") },
   },
 });
+const trainers = cli.trainers.split(",") as TrainerKind[];
+if (trainers.length === 0 || trainers.some((kind) => !trainerKinds.includes(kind))) {
+  throw new Error(`--trainers takes ${trainerKinds.join(" and/or ")}, got "${cli.trainers}"`);
+}
 if (cli.only !== undefined && cli.only !== "overhead") {
   throw new Error(`--only takes "overhead", got "${cli.only}"`);
 }
@@ -99,8 +105,9 @@ const config = {
   centralEpochs: env("BENCH_FL_CENTRAL_EPOCHS", 20),
   /** Centralized training stops after this many epochs without a better validation accuracy. */
   centralPatience: 3,
-  overheadRounds: Number(cli.rounds ?? env("BENCH_FL_OVERHEAD_ROUNDS", 3)),
-  /** Rounds run before the measured ones at each size, reported apart (first model builds, data cuts). */
+  /** Measured rounds at each size, dealt out in turn to the trainers compared. */
+  overheadRounds: Number(cli.rounds ?? env("BENCH_FL_OVERHEAD_ROUNDS", 6)),
+  /** Rounds per trainer run before the measured ones at each size, reported apart (first model builds, data cuts). */
   overheadWarmupRounds: 1,
   seed: "bench-fl",
 };
@@ -130,6 +137,7 @@ const overheadOptions = (perRound: number, rate: number) => ({
   seed: config.seed,
   blobThreads,
   holderProcesses: Number(cli["holder-processes"]),
+  trainers,
 });
 
 if (cli.only === "overhead") {
@@ -390,6 +398,7 @@ const results = {
     attack_partition: "iid",
     blob_threads: blobThreads,
     holder_processes: Number(cli["holder-processes"]),
+    trainers,
   },
   learning_rate: learningRate,
   learning_rate_sweep: sweep,
@@ -432,7 +441,7 @@ const results = {
   notes: [
     "Accuracy runs call the same local training and strategies as the queue workers, in-process. Curves, the learning-rate sweep, early stopping and rounds-to-X use the owner's validation set; final accuracies use the test set (1,000 digits each, disjoint from each other and from all holders).",
     "Same tuning for both sides: FedAvg takes the rate its E = 1 sweep picks from learningRateSweep (decayed per round by learningRateDecay, 1 = constant); centralized training runs at every rate of learningRateSweep with every per-epoch decay of centralLearningRateDecays, each early-stopped on validation, and the best validation run is the baseline (centralized_sweep has all of them). The robustness runs keep attackLearningRate and no decay.",
-    "Overhead runs go through real BullMQ flows and Redis. The holders' train workers run in config.holder_processes process(es) of their own (holders dealt out in turn), the aggregator and flows in the bench process, as deployed (0: everything in one process, the layout of earlier figures). Holders in one process train one after another, so the critical path's training is the busiest process's summed trainSeconds; overhead = (round wall time, startRound until the result is stored and published − that) / round wall time. Everything else counts as overhead: enqueueing, job hand-off, blob hashing, writes and reads, round-book calls, folding, closing, and any orchestration work done on a training thread. Per round, overhead.per_round_N.rounds also holds a calibration: the same trainings run again in the holder process(es) without queues or blobs (bare), the overhead against that pass's wall time (overhead_vs_bare), and the CPU time orchestration took on the holders' training thread per train job (holder_orchestration_cpu_ms_per_job) and in the coordinator process (coordinator_cpu_s). The aggregator reads and folds updates as they are recorded (hashing and file calls on config.blob_threads blob thread(s) per process); no validation step runs (no evaluate hook). The first round at each size is a warm-up, reported under warmup and not in the mean.",
+    "Overhead runs go through real BullMQ flows and Redis. The holders' train workers run in config.holder_processes process(es) of their own (holders dealt out in turn), the aggregator and flows in the bench process, as deployed (0: everything in one process, the layout of earlier figures). Holders in one process train one after another, so the critical path's training is the busiest process's summed trainSeconds; overhead = (round wall time, startRound until the result is stored and published − that) / round wall time. Everything else counts as overhead: enqueueing, job hand-off, blob hashing, writes and reads, round-book calls, folding, closing, and any orchestration work that holds up a training. Holder workers train on a training thread, as deployed (trainer 'thread'); with config.trainers naming 'in-process' too, rounds alternate between that and training on the worker's event-loop thread (AGORA_TRAINING_THREAD=off), on the same workers in the same run, and overhead.per_round_N.compared holds those rounds. Per round, overhead.per_round_N.rounds also holds a calibration: the same trainings run again in the holder process(es) without queues or blobs (bare), the overhead against that pass's wall time (overhead_vs_bare), and the CPU time orchestration took in the holder processes per train job (holder_orchestration_cpu_ms_per_job, every thread of the process, so V8's helper threads and the blob thread count too) and in the coordinator process (coordinator_cpu_s). The aggregator reads and folds updates as they are recorded (hashing and file calls on config.blob_threads blob thread(s) per process); no validation step runs (no evaluate hook). The first round of each trainer at each size is a warm-up, reported under warmup and not in the mean.",
   ],
   section_seconds: sectionSeconds,
   seconds: (performance.now() - started) / 1000,
@@ -456,8 +465,15 @@ const rows: [string, string][] = [
   ["30% attack: median", pct(robust.median)],
   ["30% attack: trimmed mean β=0.3", pct(robust.trimmed_mean)],
   ["30% attack: Krum f=3", pct(robust.krum)],
-  ["overhead at 10 holders/round", pct(overhead10.overhead_ratio)],
-  ["overhead at 100 holders/round", pct(overhead100.overhead_ratio)],
+  ...[overhead10, overhead100].flatMap((summary) =>
+    [summary, ...summary.compared].map(
+      (figures) =>
+        [
+          `overhead at ${summary.per_round} holders/round (${figures.trainer})`,
+          pct(figures.overhead_ratio),
+        ] as [string, string],
+    ),
+  ),
   ...Object.entries(samplesPerS).flatMap(([name, byModel]) =>
     Object.entries(byModel).map(
       ([kind, value]) => [`samples/s ${name} ${kind}`, String(value)] as [string, string],

@@ -22,6 +22,7 @@ import { getWeights } from "../../services/learning/blobs/weight-blobs.ts";
 import { MnistDemoDataSource } from "../../services/learning/data/holder-data-source.ts";
 import type { ModelKind } from "../../services/learning/models/architecture.ts";
 import { trainLocally } from "../../services/learning/training/local-train.ts";
+import { SwitchableTrainer, type TrainerKind } from "./switchable-trainer.ts";
 
 export interface HolderHostSpec {
   redisUrl: string;
@@ -42,7 +43,7 @@ export interface HolderHostSpec {
 export interface BareTraining {
   /** Wall time of the pass (this host's holders back to back). */
   wall_s: number;
-  /** CPU time of this host's main thread during the pass. */
+  /** CPU time of this host (every thread) during the pass: the trainings, called on its main thread. */
   cpu_s: number;
   /** Summed `trainSeconds`, as the train jobs report them. */
   train_s: number;
@@ -59,14 +60,20 @@ export interface BareRequest {
 }
 
 export interface HolderHost {
-  /** CPU time of the host's main thread since it started (training included). */
+  /** CPU time of the host (every thread: queue work, training thread, blob thread) since it started. */
   cpu(): Promise<number>;
   /** Trains the given holders (those hosted here) once more, without any orchestration. */
   bare(request: BareRequest): Promise<BareTraining>;
+  /** Where the host's workers train from the next job on. */
+  useTrainer(kind: TrainerKind): Promise<void>;
   stop(): Promise<void>;
 }
 
-type HostRequest = { op: "cpu" } | ({ op: "bare" } & BareRequest) | { op: "stop" };
+type HostRequest =
+  | { op: "cpu" }
+  | ({ op: "bare" } & BareRequest)
+  | { op: "trainer"; kind: TrainerKind }
+  | { op: "stop" };
 
 /** Starts one child process per group of holders and waits until all of them listen. */
 export async function startHolderHosts(specs: HolderHostSpec[]): Promise<HolderHost[]> {
@@ -91,6 +98,7 @@ export async function startHolderHosts(specs: HolderHostSpec[]): Promise<HolderH
       return {
         cpu: () => ask<number>({ op: "cpu" }),
         bare: (request) => ask<BareTraining>({ op: "bare", ...request }),
+        useTrainer: (kind) => ask<void>({ op: "trainer", kind }),
         async stop() {
           child.send({ op: "stop" });
           const code = await exited;
@@ -101,8 +109,9 @@ export async function startHolderHosts(specs: HolderHostSpec[]): Promise<HolderH
   );
 }
 
-const mainThreadCpu = () => {
-  const used = process.threadCpuUsage();
+/** Every thread's: the train jobs' trainings run on the training thread, their queue work beside it. */
+const processCpu = () => {
+  const used = process.cpuUsage();
   return (used.user + used.system) / 1e6;
 };
 
@@ -123,6 +132,7 @@ async function host(spec: HolderHostSpec): Promise<void> {
     seed: spec.seed,
   });
   const holderBlobs = new CachedBlobStore(blobs);
+  const trainer = new SwitchableTrainer();
   const workers = spec.hosted.map((holderId) =>
     startTrainWorker({
       holderId,
@@ -132,13 +142,14 @@ async function host(spec: HolderHostSpec): Promise<void> {
       book,
       data,
       flows,
+      trainer,
     }),
   );
   await Promise.all([waitUntilReady(client), ...workers.map((worker) => worker.waitUntilReady())]);
   const hosted = new Set(spec.hosted);
   async function bare(request: BareRequest): Promise<BareTraining> {
     const global = await getWeights(blobs, request.globalModelHash);
-    const cpu = mainThreadCpu();
+    const cpu = processCpu();
     const started = performance.now();
     let train = 0;
     for (const holderId of request.holders.filter((holder) => hosted.has(holder))) {
@@ -156,19 +167,23 @@ async function host(spec: HolderHostSpec): Promise<void> {
     }
     return {
       wall_s: (performance.now() - started) / 1000,
-      cpu_s: mainThreadCpu() - cpu,
+      cpu_s: processCpu() - cpu,
       train_s: train,
     };
   }
   process.send?.("ready");
   await new Promise<void>((resolve) => {
     process.on("message", (request: HostRequest) => {
-      if (request.op === "cpu") process.send?.(mainThreadCpu());
+      if (request.op === "cpu") process.send?.(processCpu());
       else if (request.op === "bare") void bare(request).then((reply) => process.send?.(reply));
-      else resolve();
+      else if (request.op === "trainer") {
+        trainer.current = request.kind;
+        process.send?.("ok");
+      } else resolve();
     });
   });
   await Promise.all(workers.map((worker) => worker.close()));
+  await trainer.close();
   await flows.close();
   await aggregateQueue.close();
   await blobs.close();

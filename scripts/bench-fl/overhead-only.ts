@@ -24,13 +24,15 @@ export async function runOverheadOnly(options: {
   const summaries: OverheadSummary[] = [];
   for (const size of sizes) {
     const summary = await measureOverhead(options.optionsFor(size));
-    const bare =
-      summary.overhead_vs_bare === undefined
-        ? ""
-        : `, vs bare pass ${pct(summary.overhead_vs_bare)}`;
-    options.log(
-      `overhead at ${size}/round: ${pct(summary.overhead_ratio)} (wall ${summary.wall_s.toFixed(3)} s, critical training ${summary.critical_s.toFixed(3)} s${bare})`,
-    );
+    for (const figures of [summary, ...summary.compared]) {
+      const bare =
+        figures.overhead_vs_bare === undefined
+          ? ""
+          : `, vs bare pass ${pct(figures.overhead_vs_bare)}`;
+      options.log(
+        `overhead at ${size}/round, ${figures.trainer}: ${pct(figures.overhead_ratio)} (wall ${figures.wall_s.toFixed(3)} s, critical training ${figures.critical_s.toFixed(3)} s${bare})`,
+      );
+    }
     summaries.push(summary);
   }
   const first = options.optionsFor(sizes[0] ?? 1);
@@ -46,12 +48,17 @@ export async function runOverheadOnly(options: {
       warmup_rounds: first.warmupRounds,
       blob_threads: first.blobThreads,
       holder_processes: first.holderProcesses,
+      trainers: first.trainers,
     },
     overhead: summaries,
   };
   await writeFile("bench/results/fl-overhead.json", `${JSON.stringify(results, null, 2)}\n`);
   for (const summary of summaries) {
-    console.log(`overhead at ${summary.per_round} holders/round  ${pct(summary.overhead_ratio)}`);
+    for (const figures of [summary, ...summary.compared]) {
+      console.log(
+        `overhead at ${summary.per_round} holders/round (${figures.trainer})  ${pct(figures.overhead_ratio)}  wall ${figures.wall_s.toFixed(3)} s`,
+      );
+    }
   }
   return summaries;
 }

@@ -15,6 +15,11 @@
  * job hand-off, blob hashing, writes and reads, round-book calls, folding,
  * closing, and any training that was held up by it.
  *
+ * Holder workers train on a training thread (as deployed) or on their event
+ * loop's thread (`AGORA_TRAINING_THREAD=off`). With `trainers` naming both,
+ * rounds alternate between them on the same workers, so the two are
+ * measured side by side in one run; the first named is the headline.
+ *
  * Where the holders run in processes of their own (as deployed: a holder's
  * worker never shares a process with the aggregator), each round is followed
  * by a calibration that is not part of its wall time: the same holders'
@@ -41,6 +46,7 @@ import type { ModelKind } from "../../services/learning/models/architecture.ts";
 import type { UpdateRecord } from "../../services/learning/rounds/round-book.ts";
 import { sampleWithoutReplacement, seededRng } from "../../services/learning/util/random.ts";
 import { startHolderHosts } from "./holder-host.ts";
+import { SwitchableTrainer, type TrainerKind } from "./switchable-trainer.ts";
 
 export interface OverheadOptions {
   perRound: number;
@@ -63,10 +69,13 @@ export interface OverheadOptions {
    * this process, the aggregator's included.
    */
   holderProcesses: number;
+  /** Where holder workers train, in turn round by round; the first is the headline figure. */
+  trainers: readonly TrainerKind[];
   redisUrl?: string;
 }
 
 export interface OverheadRound {
+  trainer: TrainerKind;
   wall_s: number;
   /** Sum of every holder's training time. */
   train_s: number;
@@ -78,21 +87,21 @@ export interface OverheadRound {
   /** From the last update recorded until the result was stored. */
   close_s: number;
   overhead_ratio: number;
-  /** Holder processes only: main-thread CPU of the holder processes during the round. */
+  /** Holder processes only: CPU of the holder processes (every thread) during the round. */
   holder_cpu_s?: number;
   /** CPU of this process (aggregator, flows, blob threads) during the round. */
   coordinator_cpu_s: number;
   /** Holder processes only: the round's trainings again, called directly (calibration). */
   bare?: { wall_s: number; cpu_s: number; train_s: number };
-  /** (holder_cpu − bare.cpu) per train job: orchestration work on the training thread. */
+  /** (holder_cpu − bare.cpu) per train job: orchestration work in the holder processes. */
   holder_orchestration_cpu_ms_per_job?: number;
   /** (wall − bare.wall) / wall: the overhead against a bare pass instead of `critical`. */
   overhead_vs_bare?: number;
 }
 
-export interface OverheadSummary {
-  per_round: number;
-  holder_processes: number;
+/** The rounds of one way of training, and their means. */
+export interface TrainerOverhead {
+  trainer: TrainerKind;
   warmup: OverheadRound[];
   rounds: OverheadRound[];
   /** The same mean with the warm-up rounds counted, for comparison. */
@@ -104,6 +113,13 @@ export interface OverheadSummary {
   overhead_ratio: number;
   holder_orchestration_cpu_ms_per_job?: number;
   overhead_vs_bare?: number;
+}
+
+/** The headline trainer's figures, and those of the others measured beside it. */
+export interface OverheadSummary extends TrainerOverhead {
+  per_round: number;
+  holder_processes: number;
+  compared: TrainerOverhead[];
 }
 
 /** Critical-path training: holders of one process train one after another. */
@@ -131,6 +147,7 @@ export async function measureOverhead(options: OverheadOptions): Promise<Overhea
   // As deployed: a holder caches the global model it verified; the aggregator
   // reads and verifies every update from the store.
   const holderBlobs = new CachedBlobStore(blobs);
+  const trainer = new SwitchableTrainer();
   const book = new RedisRoundBook(client, prefix);
   const progress = new RoundProgressChannel(client, prefix);
   const aggregateQueue = new Queue(queueNames.aggregate, { connection: shared, prefix });
@@ -169,6 +186,7 @@ export async function measureOverhead(options: OverheadOptions): Promise<Overhea
         book,
         data,
         flows,
+        trainer,
       }),
     ),
   ];
@@ -185,7 +203,12 @@ export async function measureOverhead(options: OverheadOptions): Promise<Overhea
   await subscriber.subscribe(progress.channel);
   const rounds: OverheadRound[] = [];
   const warmup: OverheadRound[] = [];
-  for (let round = 0; round < options.warmupRounds + options.rounds; round++) {
+  const { trainers } = options;
+  const warmupRounds = options.warmupRounds * trainers.length;
+  for (let round = 0; round < warmupRounds + options.rounds; round++) {
+    const kind = trainers[round % trainers.length] as TrainerKind;
+    trainer.current = kind;
+    await Promise.all(hosts.map((host) => host.useTrainer(kind)));
     const holders = sampleWithoutReplacement(holderIds, options.perRound, seededRng(`oh|${round}`));
     const stored = new Promise<void>((resolve) => published.set(round, resolve));
     const hostCpu = async () =>
@@ -244,7 +267,8 @@ export async function measureOverhead(options: OverheadOptions): Promise<Overhea
     const critical = criticalTraining(updates, hostOf);
     const first = updates.reduce((a, b) => (b.receivedAt < a.receivedAt ? b : a));
     const last = Math.max(...updates.map((u) => u.receivedAt));
-    (round < options.warmupRounds ? warmup : rounds).push({
+    (round < warmupRounds ? warmup : rounds).push({
+      trainer: kind,
       wall_s: wall,
       train_s: updates.reduce((sum, u) => sum + u.trainSeconds, 0),
       critical_s: critical,
@@ -268,6 +292,7 @@ export async function measureOverhead(options: OverheadOptions): Promise<Overhea
     ...hosts.map((host) => host.stop()),
     ...workers.map((worker) => worker.close()),
   ]);
+  await trainer.close();
   await flows.close();
   await aggregateQueue.close();
   await subscriber.quit();
@@ -277,12 +302,33 @@ export async function measureOverhead(options: OverheadOptions): Promise<Overhea
   await client.quit();
   await shared.quit();
   await rm(blobDir, { recursive: true, force: true });
-  const mean = (key: keyof OverheadRound) =>
-    rounds.reduce((sum, r) => sum + Number(r[key] ?? Number.NaN), 0) / rounds.length;
-  const all = [...warmup, ...rounds];
+  const [headline, ...others] = trainers.map((kind) =>
+    summarize(
+      kind,
+      warmup.filter((round) => round.trainer === kind),
+      rounds.filter((round) => round.trainer === kind),
+    ),
+  );
+  if (headline === undefined) throw new Error("measureOverhead needs at least one trainer");
   return {
     per_round: options.perRound,
     holder_processes: options.holderProcesses,
+    ...headline,
+    compared: others,
+  };
+}
+
+function summarize(
+  trainer: TrainerKind,
+  warmup: OverheadRound[],
+  rounds: OverheadRound[],
+): TrainerOverhead {
+  const mean = (key: keyof OverheadRound) =>
+    rounds.reduce((sum, r) => sum + Number(r[key] ?? Number.NaN), 0) / rounds.length;
+  const all = [...warmup, ...rounds];
+  const calibrated = rounds.some((round) => round.bare !== undefined);
+  return {
+    trainer,
     warmup,
     rounds,
     overhead_ratio_with_warmup: all.reduce((sum, r) => sum + r.overhead_ratio, 0) / all.length,
@@ -291,7 +337,7 @@ export async function measureOverhead(options: OverheadOptions): Promise<Overhea
     critical_s: mean("critical_s"),
     aggregate_s: mean("aggregate_s"),
     overhead_ratio: mean("overhead_ratio"),
-    ...(hosts.length > 0 && {
+    ...(calibrated && {
       holder_orchestration_cpu_ms_per_job: mean("holder_orchestration_cpu_ms_per_job"),
       overhead_vs_bare: mean("overhead_vs_bare"),
     }),
