@@ -106,7 +106,7 @@ const config = {
   /** Centralized training stops after this many epochs without a better validation accuracy. */
   centralPatience: 3,
   /** Measured rounds at each size, dealt out in turn to the trainers compared. */
-  overheadRounds: Number(cli.rounds ?? env("BENCH_FL_OVERHEAD_ROUNDS", 6)),
+  overheadRounds: Number(cli.rounds ?? env("BENCH_FL_OVERHEAD_ROUNDS", 20)),
   /** Rounds per trainer run before the measured ones at each size, reported apart (first model builds, data cuts). */
   overheadWarmupRounds: 1,
   seed: "bench-fl",

@@ -17,6 +17,7 @@ import { AuditAnchorer } from "../audit/anchor/audit-anchorer.ts";
 import { AuditLog } from "../audit/audit-log.ts";
 import type { Config } from "../config/config.ts";
 import { AgoraError } from "../errors/agora-error.ts";
+import { ensureBackend } from "../learning/backend/ensure-backend.ts";
 import type { BlobStore } from "../learning/blobs/blob-store.ts";
 import { FileBlobStore } from "../learning/blobs/file-blob-store.ts";
 import {
@@ -138,8 +139,12 @@ export async function startCoordinator(
         flows,
         progress,
         roundClosed,
-        evaluate: (model, weights) =>
-          evaluateWeights(assertModelKind(model), weights, validation().data),
+        evaluate: async (model, weights) => {
+          const kind = assertModelKind(model);
+          // Trainings run on the holders' threads; this thread evaluates on a backend of its own.
+          await ensureBackend(kind);
+          return evaluateWeights(kind, weights, validation().data);
+        },
       }),
       "round-closed": startRoundClosedWorker({
         connection: connect("worker"),

@@ -11,15 +11,16 @@ let active: { backend: BackendName; models: Set<ModelKind> } | undefined;
 let choosing: Promise<BackendChoice | undefined> = Promise.resolve(undefined);
 
 /**
- * Keeps one tfjs backend for the thread that trains: chosen on its first
- * job, and again only if a new model needs another one (WASM cannot train a
- * CNN). Calls are chained: several holders' jobs in one thread must not
+ * Keeps one tfjs backend for a thread that trains or evaluates: chosen on
+ * its first job, and again only if a new model needs another one (WASM
+ * cannot train a CNN). Without it tfjs would run on its pure-JS CPU backend,
+ * many times slower. Calls are chained: several holders' jobs in one thread must not
  * switch backends under each other's feet. Resolves to the choice when this
  * call made one (for the holder's log), otherwise to undefined.
  */
 export function ensureBackend(
   model: ModelKind,
-  forced: string | undefined,
+  forced?: string | undefined,
 ): Promise<BackendChoice | undefined> {
   const next = choosing
     .catch(() => undefined)

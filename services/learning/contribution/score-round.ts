@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { ensureBackend } from "../backend/ensure-backend.ts";
 import type { BlobStore } from "../blobs/blob-store.ts";
 import { getWeights } from "../blobs/weight-blobs.ts";
 import type { Dataset } from "../data/dataset.ts";
@@ -137,6 +138,7 @@ export async function runContributionMethod(
   blobs: BlobStore,
   validation: Dataset,
 ): Promise<MethodRun> {
+  await ensureBackend(recipe.model);
   const global = await getWeights(blobs, recipe.startingModelHash);
   const replies = await loadRoundReplies(blobs, recipe.model, global, recipe.updates);
   const strategy = createStrategy(recipe.strategy, recipe.strategySeed);
