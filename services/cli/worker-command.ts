@@ -14,7 +14,9 @@ AGORA_QUEUE_PREFIX, reads and writes models in AGORA_DATA_DIR's blob store
 bring their own files, the data is a share of the MNIST demo split
 (AGORA_FL_DEMO_HOLDERS shares, seed AGORA_FL_DEMO_SEED): share i for the id
 holder-<i>, or the share --demo-partition names for any other id (the ids
-the API hands out at registration). AGORA_TF_BACKEND forces a tfjs backend.
+the API hands out at registration). Training runs on a thread of its own
+(AGORA_TRAINING_THREAD=off: on the worker's thread); AGORA_TF_BACKEND forces
+a tfjs backend.
 
 It prints one line (with --json, one JSON object) once its data is loaded and
 Redis answers. SIGINT or SIGTERM lets the running job finish and exits 0; a

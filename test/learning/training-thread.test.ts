@@ -146,6 +146,7 @@ describe("training thread", () => {
     assert.equal(chooseTrainer(undefined), sharedTrainingThread());
     assert.equal(chooseTrainer("on"), sharedTrainingThread());
     assert.ok(chooseTrainer("off") instanceof InProcessTrainer);
+    assert.equal(chooseTrainer("off"), chooseTrainer(" off "));
     assert.throws(
       () => chooseTrainer("yes"),
       (e) =>
