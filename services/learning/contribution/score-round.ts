@@ -94,6 +94,8 @@ export async function scoreRound(
   settings: ContributionSettings = {},
 ): Promise<RoundScores> {
   const started = performance.now();
+  // Before the recipe: it records the backend the scores are computed on.
+  await ensureBackend(round.model);
   const method = resolveMethod(settings.method ?? "auto", round.updates.length);
   const sampled = method === "gtg-shapley";
   const recipe: ContributionRecipe = {
