@@ -14,14 +14,12 @@ import { queueNames } from "../../queues/names.ts";
 import { RedisRoundBook } from "../../queues/redis-round-book.ts";
 import { RoundFlows } from "../../queues/round-flows.ts";
 import { RoundProgressChannel } from "../../queues/round-progress.ts";
-import { startTrainWorker } from "../../queues/train-worker.ts";
 import { chooseBackend } from "../../services/learning/backend/choose-backend.ts";
-import { CachedBlobStore } from "../../services/learning/blobs/cached-blob-store.ts";
 import { FileBlobStore } from "../../services/learning/blobs/file-blob-store.ts";
 import { getWeights } from "../../services/learning/blobs/weight-blobs.ts";
-import { MnistDemoDataSource } from "../../services/learning/data/holder-data-source.ts";
 import type { ModelKind } from "../../services/learning/models/architecture.ts";
 import { trainLocally } from "../../services/learning/training/local-train.ts";
+import { benchSplit, startHolderWorkers } from "./bench-holders.ts";
 import { SwitchableTrainer, type TrainerKind } from "./switchable-trainer.ts";
 
 export interface HolderHostSpec {
@@ -125,26 +123,17 @@ async function host(spec: HolderHostSpec): Promise<void> {
   const progress = new RoundProgressChannel(client, prefix);
   const aggregateQueue = new Queue(queueNames.aggregate, { connection: shared, prefix });
   const flows = new RoundFlows({ connection: shared, prefix, book, aggregateQueue, progress });
-  const data = new MnistDemoDataSource(spec.allHolders, {
-    scheme: { kind: "shards", shardsPerHolder: 2 },
-    validationSize: spec.validationSize,
-    testSize: spec.testSize,
-    seed: spec.seed,
-  });
-  const holderBlobs = new CachedBlobStore(blobs);
+  const data = benchSplit(spec.allHolders, spec);
   const trainer = new SwitchableTrainer();
-  const workers = spec.hosted.map((holderId) =>
-    startTrainWorker({
-      holderId,
-      connection: shared,
-      prefix,
-      blobs: holderBlobs,
-      book,
-      data,
-      flows,
-      trainer,
-    }),
-  );
+  const workers = startHolderWorkers(spec.hosted, {
+    connection: shared,
+    prefix,
+    blobs,
+    book,
+    data,
+    flows,
+    trainer,
+  });
   await Promise.all([waitUntilReady(client), ...workers.map((worker) => worker.waitUntilReady())]);
   const hosted = new Set(spec.hosted);
   async function bare(request: BareRequest): Promise<BareTraining> {

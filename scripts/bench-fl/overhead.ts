@@ -37,14 +37,12 @@ import { queueNames } from "../../queues/names.ts";
 import { RedisRoundBook } from "../../queues/redis-round-book.ts";
 import { RoundFlows } from "../../queues/round-flows.ts";
 import { RoundProgressChannel } from "../../queues/round-progress.ts";
-import { startTrainWorker } from "../../queues/train-worker.ts";
-import { CachedBlobStore } from "../../services/learning/blobs/cached-blob-store.ts";
 import { FileBlobStore } from "../../services/learning/blobs/file-blob-store.ts";
 import { putWeights } from "../../services/learning/blobs/weight-blobs.ts";
-import { MnistDemoDataSource } from "../../services/learning/data/holder-data-source.ts";
 import type { ModelKind } from "../../services/learning/models/architecture.ts";
 import type { UpdateRecord } from "../../services/learning/rounds/round-book.ts";
 import { sampleWithoutReplacement, seededRng } from "../../services/learning/util/random.ts";
+import { benchSplit, startHolderWorkers } from "./bench-holders.ts";
 import { startHolderHosts } from "./holder-host.ts";
 import { SwitchableTrainer, type TrainerKind } from "./switchable-trainer.ts";
 
@@ -144,21 +142,12 @@ export async function measureOverhead(options: OverheadOptions): Promise<Overhea
   // Hashing and file calls on a thread of their own, as an aggregator deploys
   // the store (it verifies every update of a round).
   const blobs = new FileBlobStore(blobDir, { threads: options.blobThreads });
-  // As deployed: a holder caches the global model it verified; the aggregator
-  // reads and verifies every update from the store.
-  const holderBlobs = new CachedBlobStore(blobs);
   const trainer = new SwitchableTrainer();
   const book = new RedisRoundBook(client, prefix);
   const progress = new RoundProgressChannel(client, prefix);
   const aggregateQueue = new Queue(queueNames.aggregate, { connection: shared, prefix });
   const flows = new RoundFlows({ connection: shared, prefix, book, aggregateQueue, progress });
   const holderIds = Array.from({ length: options.holders }, (_, i) => `holder-${i}`);
-  const data = new MnistDemoDataSource(holderIds, {
-    scheme: { kind: "shards", shardsPerHolder: 2 },
-    validationSize: options.validationSize,
-    testSize: options.testSize,
-    seed: options.seed,
-  });
   const hostOf = (holderId: string) =>
     options.holderProcesses === 0 ? 0 : holderIds.indexOf(holderId) % options.holderProcesses;
   const hosts = await startHolderHosts(
@@ -177,18 +166,18 @@ export async function measureOverhead(options: OverheadOptions): Promise<Overhea
   );
   const workers: Worker[] = [
     startAggregateWorker({ connection: shared, prefix, blobs, book, flows, progress }),
-    ...(options.holderProcesses > 0 ? [] : holderIds).map((holderId) =>
-      startTrainWorker({
-        holderId,
-        connection: shared,
-        prefix,
-        blobs: holderBlobs,
-        book,
-        data,
-        flows,
-        trainer,
-      }),
-    ),
+    // With no holder processes, the holders' workers run here too.
+    ...(options.holderProcesses > 0
+      ? []
+      : startHolderWorkers(holderIds, {
+          connection: shared,
+          prefix,
+          blobs,
+          book,
+          data: benchSplit(holderIds, options),
+          flows,
+          trainer,
+        })),
   ];
   let global = await putWeights(blobs, options.initial);
   await waitUntilReady(client);

@@ -65,7 +65,7 @@ export class TrainingThread implements Trainer {
 
   async close(): Promise<void> {
     const worker = this.#worker;
-    this.#forget(new Error("training thread closed"));
+    this.#abandon(new Error("training thread closed"));
     await worker?.terminate();
   }
 
@@ -74,10 +74,10 @@ export class TrainingThread implements Trainer {
     worker.unref();
     worker.on("message", (reply: ThreadReply) => this.#settle(worker, reply));
     worker.on("error", (error) => {
-      if (worker === this.#worker) this.#forget(error);
+      if (worker === this.#worker) this.#abandon(error);
     });
     worker.on("exit", (code) => {
-      if (worker === this.#worker) this.#forget(new Error(`training thread exited with ${code}`));
+      if (worker === this.#worker) this.#abandon(new Error(`training thread exited with ${code}`));
     });
     this.#worker = worker;
     return worker;
@@ -101,7 +101,7 @@ export class TrainingThread implements Trainer {
   }
 
   /** The thread is gone: fail what it held, and start afresh (nothing sent to it survives). */
-  #forget(error: Error): void {
+  #abandon(error: Error): void {
     this.#worker = undefined;
     this.#sentGlobal = undefined;
     this.#dataIds = new WeakMap();
