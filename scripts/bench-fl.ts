@@ -54,7 +54,7 @@ import { createStrategy } from "../services/learning/strategies/create-strategy.
 import { evaluateWeights } from "../services/learning/training/evaluate.ts";
 import { trainLocally } from "../services/learning/training/local-train.ts";
 import { sampleWithoutReplacement, seededRng } from "../services/learning/util/random.ts";
-import { measureOverhead } from "./bench-fl/overhead.ts";
+import { describeOverhead, measureOverhead } from "./bench-fl/overhead.ts";
 import { runOverheadOnly } from "./bench-fl/overhead-only.ts";
 import { type TrainerKind, trainerKinds } from "./bench-fl/switchable-trainer.ts";
 
@@ -341,9 +341,12 @@ endSection("attack");
 
 // 3. Orchestration overhead through real BullMQ flows (definition in bench-fl/overhead.ts).
 const overhead10 = await measureOverhead(overheadOptions(10, learningRate));
-log(`overhead at 10/round: ${pct(overhead10.overhead_ratio)}`);
 const overhead100 = await measureOverhead(overheadOptions(100, learningRate));
-log(`overhead at 100/round: ${pct(overhead100.overhead_ratio)}`);
+for (const summary of [overhead10, overhead100]) {
+  for (const figures of [summary, ...summary.compared]) {
+    log(`overhead at ${summary.per_round}/round, ${figures.trainer}: ${describeOverhead(figures)}`);
+  }
+}
 endSection("overhead");
 
 // 4. Samples/s per backend and model.
@@ -442,7 +445,7 @@ const results = {
   notes: [
     "Accuracy runs call the same local training and strategies as the queue workers, in-process. Curves, the learning-rate sweep, early stopping and rounds-to-X use the owner's validation set; final accuracies use the test set (1,000 digits each, disjoint from each other and from all holders).",
     "Same tuning for both sides: FedAvg takes the rate its E = 1 sweep picks from learningRateSweep (decayed per round by learningRateDecay, 1 = constant); centralized training runs at every rate of learningRateSweep with every per-epoch decay of centralLearningRateDecays, each early-stopped on validation, and the best validation run is the baseline (centralized_sweep has all of them). The robustness runs keep attackLearningRate and no decay.",
-    "Overhead runs go through real BullMQ flows and Redis. The holders' train workers run in config.holder_processes process(es) of their own (holders dealt out in turn), the aggregator and flows in the bench process, as deployed (0: everything in one process, the layout of earlier figures). Holders in one process train one after another, so the critical path's training is the busiest process's summed trainSeconds; overhead = (round wall time, startRound until the result is stored and published − that) / round wall time. Everything else counts as overhead: enqueueing, job hand-off, blob hashing, writes and reads, round-book calls, folding, closing, and any orchestration work that holds up a training. Holder workers train on a training thread, as deployed (trainer 'thread'); with config.trainers naming 'in-process' too, rounds alternate between that and training on the worker's event-loop thread (AGORA_TRAINING_THREAD=off), on the same workers in the same run, and overhead.per_round_N.compared holds those rounds. Per round, overhead.per_round_N.rounds also holds a calibration: the same trainings run again in the holder process(es) without queues or blobs (bare), the overhead against that pass's wall time (overhead_vs_bare), and the CPU time orchestration took in the holder processes per train job (holder_orchestration_cpu_ms_per_job, every thread of the process, so V8's helper threads and the blob thread count too) and in the coordinator process (coordinator_cpu_s). The aggregator reads and folds updates as they are recorded (hashing and file calls on config.blob_threads blob thread(s) per process); no validation step runs (no evaluate hook). The first round of each trainer at each size is a warm-up, reported under warmup and not in the mean.",
+    "Overhead runs go through real BullMQ flows and Redis. The holders' train workers run in config.holder_processes process(es) of their own (holders dealt out in turn), the aggregator and flows in the bench process, as deployed (0: everything in one process, the layout of earlier figures). Holders in one process train one after another, so the critical path's training is the busiest process's summed trainSeconds; overhead = (round wall time, startRound until the result is stored and published − that) / round wall time. Everything else counts as overhead: enqueueing, job hand-off, blob hashing, writes and reads, round-book calls, folding, closing, and any orchestration work that holds up a training. Holder workers train on a training thread, as deployed (trainer 'thread'); with config.trainers naming 'in-process' too, rounds alternate between that and training on the worker's event-loop thread (AGORA_TRAINING_THREAD=off), on the same workers in the same run, and overhead.per_round_N.compared holds those rounds. Per round, overhead.per_round_N.rounds also holds a calibration: the same trainings run again in the holder process(es) without queues or blobs (bare), the overhead against that pass's wall time (overhead_vs_bare), and the CPU time orchestration took in the holder processes per train job (holder_orchestration_cpu_ms_per_job, every thread of the process, so V8's helper threads and the blob thread count too) and in the coordinator process (coordinator_cpu_s). versus_bare splits (wall − bare wall) into orchestration on the critical path (not_overlapped_s: (wall − critical) − (bare wall − bare critical)) and the same trainings running slower in the round (training_slowdown_s), of which training_extra_wait_s is the extra time the training thread (in-process: the event loop's thread) was runnable but had no core; holder_threads and coordinator_threads give each thread's time on a core and waiting for one, from the scheduler's counters (Linux /proc schedstat; threads named agora-training and agora-blobs). The aggregator reads and folds updates as they are recorded (hashing and file calls on config.blob_threads blob thread(s) per process); no validation step runs (no evaluate hook). The first round of each trainer at each size is a warm-up, reported under warmup and not in the mean.",
   ],
   section_seconds: sectionSeconds,
   seconds: (performance.now() - started) / 1000,

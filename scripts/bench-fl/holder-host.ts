@@ -4,8 +4,8 @@
  * in production: a holder's worker never shares a process with the
  * aggregator. Started by `startHolderHosts` with a JSON spec as its only
  * argument; says "ready" once its workers listen, answers for its CPU time
- * and for a bare training pass (the calibration of the overhead figure), and
- * closes its workers on "stop".
+ * (in all and thread by thread) and for a bare training pass (the
+ * calibration of the overhead figure), and closes its workers on "stop".
  */
 import { fork } from "node:child_process";
 import { Queue } from "bullmq";
@@ -21,6 +21,7 @@ import type { ModelKind } from "../../services/learning/models/architecture.ts";
 import { trainLocally } from "../../services/learning/training/local-train.ts";
 import { benchSplit, startHolderWorkers } from "./bench-holders.ts";
 import { SwitchableTrainer, type TrainerKind } from "./switchable-trainer.ts";
+import { readThreadTimes, type ThreadTimes, threadTimesSince } from "./thread-times.ts";
 
 export interface HolderHostSpec {
   redisUrl: string;
@@ -45,6 +46,16 @@ export interface BareTraining {
   cpu_s: number;
   /** Summed `trainSeconds`, as the train jobs report them. */
   train_s: number;
+  /** Thread by thread during the pass (Linux): the trainings ran on the event loop's thread. */
+  threads?: ThreadTimes;
+}
+
+/** A host's counters at one moment. */
+export interface HostTimes {
+  /** CPU time of the host so far, every thread. */
+  cpu_s: number;
+  /** The same split by thread, with time spent waiting for a core (Linux). */
+  threads?: ThreadTimes;
 }
 
 /** The same local training the round's train jobs ran, called directly. */
@@ -58,8 +69,8 @@ export interface BareRequest {
 }
 
 export interface HolderHost {
-  /** CPU time of the host (every thread: queue work, training thread, blob thread) since it started. */
-  cpu(): Promise<number>;
+  /** The host's CPU time (every thread: queue work, training thread, blob thread) since it started. */
+  times(): Promise<HostTimes>;
   /** Trains the given holders (those hosted here) once more, without any orchestration. */
   bare(request: BareRequest): Promise<BareTraining>;
   /** Where the host's workers train from the next job on. */
@@ -68,7 +79,7 @@ export interface HolderHost {
 }
 
 type HostRequest =
-  | { op: "cpu" }
+  | { op: "times" }
   | ({ op: "bare" } & BareRequest)
   | { op: "trainer"; kind: TrainerKind }
   | { op: "stop" };
@@ -94,7 +105,7 @@ export async function startHolderHosts(specs: HolderHostSpec[]): Promise<HolderH
           child.send(request);
         });
       return {
-        cpu: () => ask<number>({ op: "cpu" }),
+        times: () => ask<HostTimes>({ op: "times" }),
         bare: (request) => ask<BareTraining>({ op: "bare", ...request }),
         useTrainer: (kind) => ask<void>({ op: "trainer", kind }),
         async stop() {
@@ -138,6 +149,7 @@ async function host(spec: HolderHostSpec): Promise<void> {
   const hosted = new Set(spec.hosted);
   async function bare(request: BareRequest): Promise<BareTraining> {
     const global = await getWeights(blobs, request.globalModelHash);
+    const threads = readThreadTimes();
     const cpu = processCpu();
     const started = performance.now();
     let train = 0;
@@ -154,17 +166,27 @@ async function host(spec: HolderHostSpec): Promise<void> {
       });
       train += trained.trainSeconds;
     }
+    const wall = (performance.now() - started) / 1000;
+    const cpuUsed = processCpu() - cpu;
+    const threadsAfter = readThreadTimes();
     return {
-      wall_s: (performance.now() - started) / 1000,
-      cpu_s: processCpu() - cpu,
+      wall_s: wall,
+      cpu_s: cpuUsed,
       train_s: train,
+      ...(threads !== undefined &&
+        threadsAfter !== undefined && { threads: threadTimesSince(threads, threadsAfter) }),
     };
   }
   process.send?.("ready");
   await new Promise<void>((resolve) => {
     process.on("message", (request: HostRequest) => {
-      if (request.op === "cpu") process.send?.(processCpu());
-      else if (request.op === "bare") void bare(request).then((reply) => process.send?.(reply));
+      if (request.op === "times") {
+        const threads = readThreadTimes();
+        process.send?.({
+          cpu_s: processCpu(),
+          ...(threads !== undefined && { threads }),
+        } satisfies HostTimes);
+      } else if (request.op === "bare") void bare(request).then((reply) => process.send?.(reply));
       else if (request.op === "trainer") {
         trainer.current = request.kind;
         process.send?.("ok");

@@ -5,7 +5,12 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { measureOverhead, type OverheadOptions, type OverheadSummary } from "./overhead.ts";
+import {
+  describeOverhead,
+  measureOverhead,
+  type OverheadOptions,
+  type OverheadSummary,
+} from "./overhead.ts";
 
 export async function runOverheadOnly(options: {
   /** Holders per round, one measurement each ("10,100"). */
@@ -25,13 +30,7 @@ export async function runOverheadOnly(options: {
   for (const size of sizes) {
     const summary = await measureOverhead(options.optionsFor(size));
     for (const figures of [summary, ...summary.compared]) {
-      const bare =
-        figures.overhead_vs_bare === undefined
-          ? ""
-          : `, vs bare pass ${pct(figures.overhead_vs_bare)}`;
-      options.log(
-        `overhead at ${size}/round, ${figures.trainer}: ${pct(figures.overhead_ratio)} (wall ${figures.wall_s.toFixed(3)} s, critical training ${figures.critical_s.toFixed(3)} s${bare})`,
-      );
+      options.log(`overhead at ${size}/round, ${figures.trainer}: ${describeOverhead(figures)}`);
     }
     summaries.push(summary);
   }

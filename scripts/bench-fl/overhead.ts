@@ -28,6 +28,10 @@
  * round with that pass's wall time, and the processes' CPU counters give the
  * orchestration work done on the training thread per train job, a figure
  * that, unlike wall times, other load on the machine hardly moves.
+ * `versus_bare` splits the round's extra time into orchestration on the
+ * critical path and the same trainings running slower, and the scheduler's
+ * per-thread counters (thread-times.ts) say how much of that slowdown the
+ * training spent waiting for a core while orchestration ran beside it.
  */
 import { rm } from "node:fs/promises";
 import { Queue, type Worker } from "bullmq";
@@ -43,8 +47,14 @@ import type { ModelKind } from "../../services/learning/models/architecture.ts";
 import type { UpdateRecord } from "../../services/learning/rounds/round-book.ts";
 import { sampleWithoutReplacement, seededRng } from "../../services/learning/util/random.ts";
 import { benchSplit, startHolderWorkers } from "./bench-holders.ts";
-import { startHolderHosts } from "./holder-host.ts";
+import { type HostTimes, startHolderHosts } from "./holder-host.ts";
 import { SwitchableTrainer, type TrainerKind } from "./switchable-trainer.ts";
+import {
+  addThreadTimes,
+  readThreadTimes,
+  type ThreadTimes,
+  threadTimesSince,
+} from "./thread-times.ts";
 
 export interface OverheadOptions {
   perRound: number;
@@ -89,12 +99,55 @@ export interface OverheadRound {
   holder_cpu_s?: number;
   /** CPU of this process (aggregator, flows, blob threads) during the round. */
   coordinator_cpu_s: number;
+  /** This process's threads during the round: time on a core and time waiting for one (Linux). */
+  coordinator_threads?: ThreadTimes;
+  /** Holder processes only, summed over them: their threads during the round (Linux). */
+  holder_threads?: ThreadTimes;
+  /**
+   * Seconds the thread that trained (the training thread, or the event loop's
+   * with in-process training) was runnable but had no core, during the round
+   * and during the bare pass: a training that waits for a core is slower
+   * without doing more work.
+   */
+  training_wait_s?: { round: number; bare: number };
   /** Holder processes only: the round's trainings again, called directly (calibration). */
-  bare?: { wall_s: number; cpu_s: number; train_s: number };
+  bare?: BarePass;
+  /** (wall − bare.wall), split: see VersusBare. */
+  versus_bare?: VersusBare;
   /** (holder_cpu − bare.cpu) per train job: orchestration work in the holder processes. */
   holder_orchestration_cpu_ms_per_job?: number;
   /** (wall − bare.wall) / wall: the overhead against a bare pass instead of `critical`. */
   overhead_vs_bare?: number;
+}
+
+/** The calibration pass after a round, over every holder process. */
+export interface BarePass {
+  /** The slowest process's pass. */
+  wall_s: number;
+  cpu_s: number;
+  /** Summed `trainSeconds`. */
+  train_s: number;
+  /** The busiest process's summed `trainSeconds`, as `critical_s` is for the round. */
+  critical_s: number;
+  threads?: ThreadTimes;
+}
+
+/**
+ * Where a round's time beyond the bare pass went, in seconds; the two parts
+ * add up to wall − bare.wall. Orchestration that runs beside the training
+ * (the holder's queue work on its event loop, blob threads, the
+ * coordinator, Redis) is not on the critical path, but on a machine without
+ * a spare core it slows the training down: `training_slowdown_s` holds that,
+ * and `training_extra_wait_s` the part of it the training spent waiting for
+ * a core (scheduler counters; the rest is the same work running slower).
+ */
+export interface VersusBare {
+  /** (wall − critical) − (bare wall − bare critical): orchestration on the critical path. */
+  not_overlapped_s: number;
+  /** critical − bare critical: the same trainings, slower in the round. */
+  training_slowdown_s: number;
+  /** Runqueue wait of the training in the round less in the bare pass (Linux). */
+  training_extra_wait_s?: number;
 }
 
 /** The rounds of one way of training, and their means. */
@@ -111,6 +164,8 @@ export interface TrainerOverhead {
   overhead_ratio: number;
   holder_orchestration_cpu_ms_per_job?: number;
   overhead_vs_bare?: number;
+  /** Means of the rounds' `versus_bare`. */
+  versus_bare?: VersusBare;
 }
 
 /** The headline trainer's figures, and those of the others measured beside it. */
@@ -118,6 +173,18 @@ export interface OverheadSummary extends TrainerOverhead {
   per_round: number;
   holder_processes: number;
   compared: TrainerOverhead[];
+}
+
+/** The holder processes' threads during a round, summed; undefined without their counters. */
+function holderThreadsDuring(before: HostTimes[], after: HostTimes[]): ThreadTimes | undefined {
+  if (before.length === 0) return undefined;
+  const spans: ThreadTimes[] = [];
+  for (const [i, end] of after.entries()) {
+    const start = before[i]?.threads;
+    if (start === undefined || end.threads === undefined) return undefined;
+    spans.push(threadTimesSince(start, end.threads));
+  }
+  return addThreadTimes(spans);
 }
 
 /** Critical-path training: holders of one process train one after another. */
@@ -200,10 +267,10 @@ export async function measureOverhead(options: OverheadOptions): Promise<Overhea
     await Promise.all(hosts.map((host) => host.useTrainer(kind)));
     const holders = sampleWithoutReplacement(holderIds, options.perRound, seededRng(`oh|${round}`));
     const stored = new Promise<void>((resolve) => published.set(round, resolve));
-    const hostCpu = async () =>
-      (await Promise.all(hosts.map((host) => host.cpu()))).reduce((a, b) => a + b, 0);
-    const holderCpu = await hostCpu();
+    const hostTimes = () => Promise.all(hosts.map((host) => host.times()));
+    const holderBefore = await hostTimes();
     const coordinatorCpu = process.cpuUsage();
+    const coordinatorThreads = readThreadTimes();
     const roundGlobal = global;
     const startedAt = Date.now();
     const t0 = performance.now();
@@ -226,7 +293,16 @@ export async function measureOverhead(options: OverheadOptions): Promise<Overhea
     // Let the last completions settle before the CPU counters are read.
     await new Promise((resolve) => setTimeout(resolve, 100));
     const coordinatorUsed = process.cpuUsage(coordinatorCpu);
-    const holderUsed = hosts.length > 0 ? (await hostCpu()) - holderCpu : undefined;
+    const coordinatorThreadsAfter = readThreadTimes();
+    const holderAfter = await hostTimes();
+    const holderUsed =
+      hosts.length > 0
+        ? holderAfter.reduce(
+            (sum, after, i) => sum + after.cpu_s - (holderBefore[i]?.cpu_s ?? 0),
+            0,
+          )
+        : undefined;
+    const holderThreads = holderThreadsDuring(holderBefore, holderAfter);
     const bares = await Promise.all(
       hosts.map((host) =>
         host.bare({
@@ -239,13 +315,18 @@ export async function measureOverhead(options: OverheadOptions): Promise<Overhea
         }),
       ),
     );
-    const bare =
+    const bareThreads = bares.every((b) => b.threads !== undefined)
+      ? addThreadTimes(bares.map((b) => b.threads as ThreadTimes))
+      : undefined;
+    const bare: BarePass | undefined =
       bares.length === 0
         ? undefined
         : {
             wall_s: Math.max(...bares.map((b) => b.wall_s)),
             cpu_s: bares.reduce((sum, b) => sum + b.cpu_s, 0),
             train_s: bares.reduce((sum, b) => sum + b.train_s, 0),
+            critical_s: Math.max(...bares.map((b) => b.train_s)),
+            ...(bareThreads !== undefined && { threads: bareThreads }),
           };
     const result = await book.getResult({ taskId: "bench", round });
     if (result === undefined) throw new Error(`round ${round} published but not stored`);
@@ -254,6 +335,13 @@ export async function measureOverhead(options: OverheadOptions): Promise<Overhea
       throw new Error(`round ${round}: ${updates.length} updates of ${options.perRound}`);
     }
     const critical = criticalTraining(updates, hostOf);
+    const trainingWait =
+      holderThreads !== undefined && bareThreads !== undefined
+        ? {
+            round: (kind === "thread" ? holderThreads.training : holderThreads.event_loop).wait_s,
+            bare: bareThreads.event_loop.wait_s,
+          }
+        : undefined;
     const first = updates.reduce((a, b) => (b.receivedAt < a.receivedAt ? b : a));
     const last = Math.max(...updates.map((u) => u.receivedAt));
     (round < warmupRounds ? warmup : rounds).push({
@@ -266,6 +354,12 @@ export async function measureOverhead(options: OverheadOptions): Promise<Overhea
       close_s: (result.closedAt - last) / 1000,
       overhead_ratio: (wall - critical) / wall,
       coordinator_cpu_s: (coordinatorUsed.user + coordinatorUsed.system) / 1e6,
+      ...(coordinatorThreads !== undefined &&
+        coordinatorThreadsAfter !== undefined && {
+          coordinator_threads: threadTimesSince(coordinatorThreads, coordinatorThreadsAfter),
+        }),
+      ...(holderThreads !== undefined && { holder_threads: holderThreads }),
+      ...(trainingWait !== undefined && { training_wait_s: trainingWait }),
       ...(holderUsed !== undefined &&
         bare !== undefined && {
           holder_cpu_s: holderUsed,
@@ -273,6 +367,13 @@ export async function measureOverhead(options: OverheadOptions): Promise<Overhea
           holder_orchestration_cpu_ms_per_job:
             ((holderUsed - bare.cpu_s) / options.perRound) * 1000,
           overhead_vs_bare: (wall - bare.wall_s) / wall,
+          versus_bare: {
+            not_overlapped_s: wall - critical - (bare.wall_s - bare.critical_s),
+            training_slowdown_s: critical - bare.critical_s,
+            ...(trainingWait !== undefined && {
+              training_extra_wait_s: trainingWait.round - trainingWait.bare,
+            }),
+          },
         }),
     });
     global = result.modelHash ?? global;
@@ -316,6 +417,9 @@ function summarize(
     rounds.reduce((sum, r) => sum + Number(r[key] ?? Number.NaN), 0) / rounds.length;
   const all = [...warmup, ...rounds];
   const calibrated = rounds.some((round) => round.bare !== undefined);
+  const splits = rounds.flatMap((round) => round.versus_bare ?? []);
+  const meanOf = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+  const waits = splits.flatMap((split) => split.training_extra_wait_s ?? []);
   return {
     trainer,
     warmup,
@@ -330,5 +434,26 @@ function summarize(
       holder_orchestration_cpu_ms_per_job: mean("holder_orchestration_cpu_ms_per_job"),
       overhead_vs_bare: mean("overhead_vs_bare"),
     }),
+    ...(splits.length === rounds.length &&
+      splits.length > 0 && {
+        versus_bare: {
+          not_overlapped_s: meanOf(splits.map((split) => split.not_overlapped_s)),
+          training_slowdown_s: meanOf(splits.map((split) => split.training_slowdown_s)),
+          ...(waits.length === splits.length && { training_extra_wait_s: meanOf(waits) }),
+        },
+      }),
   };
+}
+
+/** One line for logs and tables: the overhead, and where the round's time beyond a bare pass went. */
+export function describeOverhead(figures: TrainerOverhead): string {
+  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+  const line = `${pct(figures.overhead_ratio)} (wall ${figures.wall_s.toFixed(3)} s, critical training ${figures.critical_s.toFixed(3)} s`;
+  const split = figures.versus_bare;
+  if (figures.overhead_vs_bare === undefined || split === undefined) return `${line})`;
+  const wait =
+    split.training_extra_wait_s === undefined
+      ? ""
+      : `, ${split.training_extra_wait_s.toFixed(3)} s of it waiting for a core`;
+  return `${line}; vs bare pass ${pct(figures.overhead_vs_bare)}: ${split.not_overlapped_s.toFixed(3)} s orchestration not overlapped + ${split.training_slowdown_s.toFixed(3)} s slower training${wait})`;
 }

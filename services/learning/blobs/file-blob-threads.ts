@@ -28,7 +28,9 @@ export class FileBlobThreads {
 
   constructor(threads: number) {
     for (let i = 0; i < threads; i++) {
-      const worker = new Worker(new URL("./file-blob-worker.ts", import.meta.url));
+      const worker = new Worker(new URL("./file-blob-worker.ts", import.meta.url), {
+        name: "agora-blobs",
+      });
       worker.unref();
       worker.on("message", (reply: BlobReply) => this.#settle(worker, reply));
       worker.on("error", (error) => this.#failAll(error));

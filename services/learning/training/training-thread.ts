@@ -70,7 +70,10 @@ export class TrainingThread implements Trainer {
   }
 
   #start(): Worker {
-    const worker = new Worker(new URL("./training-thread-worker.ts", import.meta.url));
+    // Named, so `top -H` and the scheduler's per-thread counters tell it apart.
+    const worker = new Worker(new URL("./training-thread-worker.ts", import.meta.url), {
+      name: "agora-training",
+    });
     worker.unref();
     worker.on("message", (reply: ThreadReply) => this.#settle(worker, reply));
     worker.on("error", (error) => {
