@@ -148,6 +148,14 @@ export interface VersusBare {
   training_slowdown_s: number;
   /** Runqueue wait of the training in the round less in the bare pass (Linux). */
   training_extra_wait_s?: number;
+  /**
+   * (not_overlapped + training_extra_wait) / wall: the share of the round
+   * orchestration took on the critical path or by keeping the training from
+   * a core. What is left of the slowdown is the same work running slower on
+   * a core, which in-process rounds show too, with no holder work beside
+   * their training.
+   */
+  orchestration_ratio?: number;
 }
 
 /** The rounds of one way of training, and their means. */
@@ -372,6 +380,13 @@ export async function measureOverhead(options: OverheadOptions): Promise<Overhea
             training_slowdown_s: critical - bare.critical_s,
             ...(trainingWait !== undefined && {
               training_extra_wait_s: trainingWait.round - trainingWait.bare,
+              orchestration_ratio:
+                (wall -
+                  critical -
+                  (bare.wall_s - bare.critical_s) +
+                  trainingWait.round -
+                  trainingWait.bare) /
+                wall,
             }),
           },
         }),
@@ -420,6 +435,7 @@ function summarize(
   const splits = rounds.flatMap((round) => round.versus_bare ?? []);
   const meanOf = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
   const waits = splits.flatMap((split) => split.training_extra_wait_s ?? []);
+  const shares = splits.flatMap((split) => split.orchestration_ratio ?? []);
   return {
     trainer,
     warmup,
@@ -440,6 +456,7 @@ function summarize(
           not_overlapped_s: meanOf(splits.map((split) => split.not_overlapped_s)),
           training_slowdown_s: meanOf(splits.map((split) => split.training_slowdown_s)),
           ...(waits.length === splits.length && { training_extra_wait_s: meanOf(waits) }),
+          ...(shares.length === splits.length && { orchestration_ratio: meanOf(shares) }),
         },
       }),
   };
@@ -452,8 +469,8 @@ export function describeOverhead(figures: TrainerOverhead): string {
   const split = figures.versus_bare;
   if (figures.overhead_vs_bare === undefined || split === undefined) return `${line})`;
   const wait =
-    split.training_extra_wait_s === undefined
+    split.training_extra_wait_s === undefined || split.orchestration_ratio === undefined
       ? ""
-      : `, ${split.training_extra_wait_s.toFixed(3)} s of it waiting for a core`;
+      : `, ${split.training_extra_wait_s.toFixed(3)} s of it waiting for a core; orchestration with that wait ${pct(split.orchestration_ratio)}`;
   return `${line}; vs bare pass ${pct(figures.overhead_vs_bare)}: ${split.not_overlapped_s.toFixed(3)} s orchestration not overlapped + ${split.training_slowdown_s.toFixed(3)} s slower training${wait})`;
 }
