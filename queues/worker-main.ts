@@ -49,7 +49,14 @@ export async function startHolderWorker(options: HolderWorkerOptions) {
   const env = options.env ?? process.env;
   const config = loadConfig(env);
   const logger = pino({ level: config.LOG_LEVEL, name: `agora-worker-${options.holderId}` });
-  const client = createRedisConnection({ url: config.REDIS_URL, role: "client" });
+  // Both connections wait out a Redis restart instead of failing fast: nobody waits on a
+  // worker for an answer, and an update trained while Redis is away must be recorded when it
+  // is back. Failing fast would spend the job's attempts during the outage and lose it.
+  const client = createRedisConnection({
+    url: config.REDIS_URL,
+    role: "worker",
+    connectionName: "agora-worker-book",
+  });
   const blocking = createRedisConnection({ url: config.REDIS_URL, role: "worker" });
   // ioredis and BullMQ report connection trouble as events; unheard, each one is printed as
   // unhandled. A worker rides out a Redis restart, so a warning is all it deserves.
