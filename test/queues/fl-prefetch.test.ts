@@ -207,6 +207,31 @@ describe("aggregating as updates arrive (real Redis, real blobs)", () => {
     assert.equal(result.modelHash, cold?.modelHash);
   });
 
+  it("a round book out of reach while updates arrive only loses the head start", async () => {
+    const key = await openAndRecord("unreachable", { name: "fedavg" });
+    // The coordinator's book connection as it is while Redis restarts: it refuses commands.
+    const gone = createRedisConnection({ url: testRedisUrl(), role: "client" });
+    await waitUntilReady(gone);
+    gone.disconnect();
+    const prefetch = new UpdatePrefetch({ blobs, book: new RedisRoundBook(gone, prefix) });
+    const unhandled: unknown[] = [];
+    const listen = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", listen);
+    try {
+      for (const [index, update] of updates.entries()) {
+        prefetch.onArrival({ key, sequence: index + 1, update });
+      }
+      const result = await closeRound(key, { ...deps(), prefetch });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(unhandled, []);
+      const cold = await book.getResult({ taskId: "cold", round: 0 });
+      assert.equal(result.status, "aggregated");
+      assert.equal(result.modelHash, cold?.modelHash);
+    } finally {
+      process.off("unhandledRejection", listen);
+    }
+  });
+
   it("keeps updates read ahead for rules that need them all (median)", async () => {
     const warm = await watched();
     const key = await openAndRecord("median", { name: "median" }, warm.beforeEach);

@@ -121,7 +121,9 @@ export class UpdatePrefetch {
     state.taken = true;
     await state.work;
     this.#forget(state);
-    return (await state.ready)?.prefetched;
+    // A round whose plan could not be read (Redis was away) has no head start: the close
+    // reads every update itself, so the failure must not fail the close.
+    return (await state.ready.catch(() => undefined))?.prefetched;
   }
 
   #stateOf(key: RoundKey): RoundState {
@@ -198,11 +200,15 @@ export class UpdatePrefetch {
   #forget(state: RoundState): void {
     this.#rounds.delete(roundId(state.key));
     state.loading.clear();
-    void state.ready.then((ready) => {
-      for (const { reply } of ready?.prefetched.replies.values() ?? []) {
-        this.#keptBytes -= reply.weights.byteLength;
-      }
-    });
+    // The rejection was seen where `ready` was made; unhandled here it would end the process.
+    void state.ready.then(
+      (ready) => {
+        for (const { reply } of ready?.prefetched.replies.values() ?? []) {
+          this.#keptBytes -= reply.weights.byteLength;
+        }
+      },
+      () => undefined,
+    );
   }
 }
 
