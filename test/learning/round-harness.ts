@@ -17,6 +17,27 @@ import type { RoundKey, RoundResult } from "../../services/learning/rounds/round
 import { evaluateWeights } from "../../services/learning/training/evaluate.ts";
 import { testRedisUrl, uniqueName } from "../support/environment.ts";
 
+/** A one-epoch FedAvg round of the 2NN from `globalModelHash`; tests override what they exercise. */
+export function testRoundStart(
+  globalModelHash: string,
+  overrides: Partial<RoundStart> & Pick<RoundStart, "taskId" | "holders">,
+): RoundStart {
+  return {
+    round: 0,
+    model: "mnist-2nn",
+    strategy: { name: "fedavg" },
+    localEpochs: 1,
+    batchSize: 20,
+    learningRate: 0.1,
+    dp: null,
+    globalModelHash,
+    minUpdates: 1,
+    deadline: Date.now() + 30_000,
+    trainAttempts: 2,
+    ...overrides,
+  };
+}
+
 /**
  * A real round set-up for tests: its own Redis prefix and blob directory,
  * the aggregate worker, and train workers started per holder on demand.
@@ -96,20 +117,7 @@ export async function startRoundHarness() {
     roundStart(
       overrides: Partial<RoundStart> & Pick<RoundStart, "taskId" | "holders">,
     ): RoundStart {
-      return {
-        round: 0,
-        model: "mnist-2nn",
-        strategy: { name: "fedavg" },
-        localEpochs: 1,
-        batchSize: 20,
-        learningRate: 0.1,
-        dp: null,
-        globalModelHash,
-        minUpdates: 1,
-        deadline: Date.now() + 30_000,
-        trainAttempts: 2,
-        ...overrides,
-      };
+      return testRoundStart(globalModelHash, overrides);
     },
     async waitForResult(key: RoundKey, timeoutMs = 60_000): Promise<RoundResult> {
       const until = Date.now() + timeoutMs;

@@ -18,6 +18,7 @@ import { MnistDemoDataSource } from "../../services/learning/data/holder-data-so
 import { initialWeights } from "../../services/learning/models/build-model.ts";
 import type { RoundResult } from "../../services/learning/rounds/round-book.ts";
 import { PrivateRedis, privateRedisUnavailable } from "../e2e/support/private-redis.ts";
+import { testRoundStart } from "../learning/round-harness.ts";
 
 /**
  * Redis goes away just as a holder finishes training, and is back two
@@ -99,21 +100,13 @@ describe("a holder's worker across a Redis outage", { skip: privateRedisUnavaila
     cleanups.push(() => holder.stop());
 
     const globalModelHash = await putWeights(blobs, initialWeights("mnist-2nn", 3));
-    await flows.startRound({
-      taskId: "outage",
-      round: 0,
-      model: "mnist-2nn",
-      strategy: { name: "fedavg" },
-      localEpochs: 1,
-      batchSize: 20,
-      learningRate: 0.1,
-      dp: null,
-      globalModelHash,
-      holders: ["h1"],
-      minUpdates: 1,
-      deadline: Date.now() + 60_000,
-      trainAttempts: 2,
-    });
+    await flows.startRound(
+      testRoundStart(globalModelHash, {
+        taskId: "outage",
+        holders: ["h1"],
+        deadline: Date.now() + 60_000,
+      }),
+    );
     let result: RoundResult | undefined;
     for (let waited = 0; result === undefined && waited < 45_000; waited += 200) {
       await new Promise((resolve) => setTimeout(resolve, 200));
