@@ -195,6 +195,27 @@ function holderThreadsDuring(before: HostTimes[], after: HostTimes[]): ThreadTim
   return addThreadTimes(spans);
 }
 
+/** Where a round's time beyond its bare pass went (see VersusBare). */
+function versusBare(
+  wall: number,
+  critical: number,
+  bare: BarePass,
+  trainingWait: OverheadRound["training_wait_s"],
+): VersusBare {
+  const notOverlapped = wall - critical - (bare.wall_s - bare.critical_s);
+  const split: VersusBare = {
+    not_overlapped_s: notOverlapped,
+    training_slowdown_s: critical - bare.critical_s,
+  };
+  if (trainingWait === undefined) return split;
+  const extraWait = trainingWait.round - trainingWait.bare;
+  return {
+    ...split,
+    training_extra_wait_s: extraWait,
+    orchestration_ratio: (notOverlapped + extraWait) / wall,
+  };
+}
+
 /** Critical-path training: holders of one process train one after another. */
 export function criticalTraining(
   updates: UpdateRecord[],
@@ -375,20 +396,7 @@ export async function measureOverhead(options: OverheadOptions): Promise<Overhea
           holder_orchestration_cpu_ms_per_job:
             ((holderUsed - bare.cpu_s) / options.perRound) * 1000,
           overhead_vs_bare: (wall - bare.wall_s) / wall,
-          versus_bare: {
-            not_overlapped_s: wall - critical - (bare.wall_s - bare.critical_s),
-            training_slowdown_s: critical - bare.critical_s,
-            ...(trainingWait !== undefined && {
-              training_extra_wait_s: trainingWait.round - trainingWait.bare,
-              orchestration_ratio:
-                (wall -
-                  critical -
-                  (bare.wall_s - bare.critical_s) +
-                  trainingWait.round -
-                  trainingWait.bare) /
-                wall,
-            }),
-          },
+          versus_bare: versusBare(wall, critical, bare, trainingWait),
         }),
     });
     global = result.modelHash ?? global;
@@ -428,12 +436,12 @@ function summarize(
   warmup: OverheadRound[],
   rounds: OverheadRound[],
 ): TrainerOverhead {
-  const mean = (key: keyof OverheadRound) =>
-    rounds.reduce((sum, r) => sum + Number(r[key] ?? Number.NaN), 0) / rounds.length;
   const all = [...warmup, ...rounds];
   const calibrated = rounds.some((round) => round.bare !== undefined);
   const splits = rounds.flatMap((round) => round.versus_bare ?? []);
   const meanOf = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+  const mean = (key: keyof OverheadRound) =>
+    meanOf(rounds.map((r) => Number(r[key] ?? Number.NaN)));
   const waits = splits.flatMap((split) => split.training_extra_wait_s ?? []);
   const shares = splits.flatMap((split) => split.orchestration_ratio ?? []);
   return {

@@ -17,19 +17,24 @@ import type { RoundKey, RoundResult } from "../../services/learning/rounds/round
 import { evaluateWeights } from "../../services/learning/training/evaluate.ts";
 import { testRedisUrl, uniqueName } from "../support/environment.ts";
 
-/** A one-epoch FedAvg round of the 2NN from `globalModelHash`; tests override what they exercise. */
+/** What the round tests train: one epoch of FedAvg on the 2NN, without DP. */
+export const testTraining = {
+  model: "mnist-2nn",
+  strategy: { name: "fedavg" },
+  localEpochs: 1,
+  batchSize: 20,
+  learningRate: 0.1,
+  dp: null,
+} as const satisfies Partial<RoundStart>;
+
+/** A round of `testTraining` from `globalModelHash`; tests override what they exercise. */
 export function testRoundStart(
   globalModelHash: string,
   overrides: Partial<RoundStart> & Pick<RoundStart, "taskId" | "holders">,
 ): RoundStart {
   return {
     round: 0,
-    model: "mnist-2nn",
-    strategy: { name: "fedavg" },
-    localEpochs: 1,
-    batchSize: 20,
-    learningRate: 0.1,
-    dp: null,
+    ...testTraining,
     globalModelHash,
     minUpdates: 1,
     deadline: Date.now() + 30_000,

@@ -34,6 +34,7 @@ import { createStrategy } from "../../services/learning/strategies/create-strate
 import { evaluateWeights } from "../../services/learning/training/evaluate.ts";
 import { weightsHash } from "../../services/learning/weights/flat-weights.ts";
 import { createRepositories, type Repositories } from "../../services/store/repositories.ts";
+import { testRoundStart } from "../learning/round-harness.ts";
 import { newHolder, newTask } from "../store/fixtures.ts";
 import { databaseBackends, type TestDatabase } from "../support/databases.ts";
 import { testRedisUrl, uniqueName } from "../support/environment.ts";
@@ -361,20 +362,14 @@ for (const backend of backends) {
     it("archives a failed round without scores, and settles the task it ends", async () => {
       const { flows, repos } = pipeline;
       const failingTask = await pipeline.newTask();
-      await flows.startRound({
-        taskId: failingTask,
-        round: 0,
-        model: "mnist-2nn",
-        strategy: { name: "fedavg" },
-        localEpochs: 1,
-        batchSize: 20,
-        learningRate: 0.1,
-        dp: null,
-        globalModelHash: pipeline.globalModelHash,
-        holders: ["h1", "h4"], // h4 has no worker: the round misses its minimum
-        minUpdates: 2,
-        deadline: Date.now() + 3_000,
-      });
+      await flows.startRound(
+        testRoundStart(pipeline.globalModelHash, {
+          taskId: failingTask,
+          holders: ["h1", "h4"], // h4 has no worker: the round misses its minimum
+          minUpdates: 2,
+          deadline: Date.now() + 3_000,
+        }),
+      );
       await pipeline.waitForSettle(failingTask);
       const [round] = await repos.rounds.listForTask(failingTask);
       assert.equal(round?.status, "failed");

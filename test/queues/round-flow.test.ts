@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { trainJobId } from "../../queues/payloads.ts";
 import type { TaskPlan } from "../../queues/round-flows.ts";
 import { runTrainJob } from "../../queues/train-worker.ts";
-import { startRoundHarness } from "../learning/round-harness.ts";
+import { startRoundHarness, testTraining } from "../learning/round-harness.ts";
 
 type Harness = Awaited<ReturnType<typeof startRoundHarness>>;
 
@@ -25,12 +25,7 @@ async function waitForJob(harness: Harness, holderId: string, jobId: string) {
 /** A two-holder FedAvg task on the harness's holders; tests override what they exercise. */
 function taskPlan(overrides: Partial<TaskPlan> & Pick<TaskPlan, "taskId">): TaskPlan {
   return {
-    model: "mnist-2nn",
-    strategy: { name: "fedavg" },
-    localEpochs: 1,
-    batchSize: 20,
-    learningRate: 0.1,
-    dp: null,
+    ...testTraining,
     rounds: 2,
     holders: ["h1", "h2"],
     clientsPerRound: 2,
