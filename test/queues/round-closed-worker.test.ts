@@ -34,7 +34,7 @@ import { createStrategy } from "../../services/learning/strategies/create-strate
 import { evaluateWeights } from "../../services/learning/training/evaluate.ts";
 import { weightsHash } from "../../services/learning/weights/flat-weights.ts";
 import { createRepositories, type Repositories } from "../../services/store/repositories.ts";
-import { testRoundStart } from "../learning/round-harness.ts";
+import { testRoundStart, testTraining } from "../learning/round-harness.ts";
 import { newHolder, newTask } from "../store/fixtures.ts";
 import { databaseBackends, type TestDatabase } from "../support/databases.ts";
 import { testRedisUrl, uniqueName } from "../support/environment.ts";
@@ -184,12 +184,7 @@ for (const backend of backends) {
       await pipeline.flows.startTask(
         {
           taskId,
-          model: "mnist-2nn",
-          strategy: { name: "fedavg" },
-          localEpochs: 1,
-          batchSize: 20,
-          learningRate: 0.1,
-          dp: null,
+          ...testTraining,
           rounds: 2,
           holders,
           clientsPerRound: 3,
